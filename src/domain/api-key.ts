@@ -1,0 +1,62 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { encodeBase62, randomBase62 } from './base62.js';
+import { crc32 } from './crc32.js';
+
+/**
+ * API key format: `heo_` + 30 random base62 characters (about 178 bits) + 6 base62 characters of
+ * CRC-32 over everything before them. The prefix lets secret scanners spot a leaked key; the
+ * checksum lets a mistyped or invented key be refused without touching the store.
+ */
+export const KEY_PREFIX = 'heo_';
+const RANDOM_LENGTH = 30;
+const CHECKSUM_LENGTH = 6;
+export const KEY_LENGTH = KEY_PREFIX.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+/** How much of a key is kept to recognise it in listings: the prefix and 8 random characters. */
+const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 8;
+const KEY_SHAPE = /^heo_[0-9A-Za-z]{36}$/;
+
+export interface GeneratedKey {
+  /** The secret, shown once at creation and never stored. */
+  readonly plaintext: string;
+  /** SHA-256 of the plaintext, hex: the only form the store keeps. */
+  readonly hash: string;
+  readonly displayPrefix: string;
+}
+
+const checksumOf = (body: string): string => encodeBase62(crc32(body), CHECKSUM_LENGTH);
+
+export const generateApiKey = (): GeneratedKey => {
+  const body = KEY_PREFIX + randomBase62(RANDOM_LENGTH);
+  const plaintext = body + checksumOf(body);
+  return {
+    plaintext,
+    hash: hashApiKey(plaintext),
+    displayPrefix: plaintext.slice(0, DISPLAY_PREFIX_LENGTH),
+  };
+};
+
+/** Shape and checksum, no store lookup. */
+export const isWellFormedApiKey = (candidate: string): boolean => {
+  if (candidate.length !== KEY_LENGTH || !KEY_SHAPE.test(candidate)) return false;
+  const body = candidate.slice(0, KEY_LENGTH - CHECKSUM_LENGTH);
+  return candidate.slice(KEY_LENGTH - CHECKSUM_LENGTH) === checksumOf(body);
+};
+
+export const hashApiKey = (plaintext: string): string =>
+  createHash('sha256').update(plaintext).digest('hex');
+
+/** Constant-time comparison of two hex digests of equal length. */
+export const digestsEqual = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+
+/**
+ * The token of an `Authorization: Bearer <token>` header, or `null` when the header is missing or
+ * uses another scheme. The scheme name is case-insensitive (RFC 9110 section 11.1).
+ */
+export const bearerToken = (header: string | undefined): string | null => {
+  if (header === undefined || header.length < 8) return null;
+  const space = header.indexOf(' ');
+  if (space !== 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return null;
+  const token = header.slice(7).trim();
+  return token.length > 0 && !token.includes(' ') ? token : null;
+};

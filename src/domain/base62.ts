@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+
+export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `length` base62 characters drawn uniformly from a CSPRNG (rejection sampling, no modulo bias). */
+export const randomBase62 = (length: number): string => {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // 248 = 4 * 62: bytes at or above it would bias the first characters of the alphabet.
+      if (byte < 248) out += BASE62_ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+};
+
+/** A non-negative integer as exactly `width` base62 characters, left-padded with `0`. */
+export const encodeBase62 = (value: number, width: number): string => {
+  let out = '';
+  let rest = value;
+  while (rest > 0) {
+    out = BASE62_ALPHABET[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out.padStart(width, '0');
+};
