@@ -1,0 +1,19 @@
+/** A row with the same identity already exists. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+}
+
+/** The change would leave a dangling reference (e.g. removing a provider still in use). */
+export class StoreReferenceError extends Error {
+  override readonly name = 'StoreReferenceError';
+}
+
+/** The store cannot be reached or is not answering in time. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+/** The schema is older than this build expects. */
+export class SchemaOutdatedError extends Error {
+  override readonly name = 'SchemaOutdatedError';
+}

@@ -1,0 +1,15 @@
+import type { SqlCapabilities } from '../sql/executor.js';
+import * as initial from './0001-initial.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: (capabilities: SqlCapabilities) => readonly string[];
+}
+
+/** Every migration, in the order it is applied. Append only. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '0001-initial', up: initial.up },
+];
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

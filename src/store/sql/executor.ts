@@ -1,0 +1,33 @@
+export type SqlValue = string | number | null;
+export type SqlRow = Record<string, unknown>;
+
+/**
+ * What differs between the SQL databases heo-power runs on, as capabilities rather than
+ * `if (dialect === ...)` checks scattered through queries.
+ */
+export interface SqlCapabilities {
+  /** Column type for epoch-millisecond timestamps and counters. */
+  readonly bigint: string;
+  /** Column definition of an auto-increasing integer primary key. */
+  readonly autoIdPrimaryKey: string;
+  /** A query with one `?` (a table name) that returns a row when that table exists. */
+  readonly tableExistsQuery: string;
+}
+
+/**
+ * The one query interface that the store's repositories are written against, implemented over
+ * better-sqlite3 and over pg. Statements use `?` placeholders; implementations translate them.
+ * Driver errors are translated to the errors of `../errors.ts`.
+ */
+export interface SqlExecutor {
+  readonly capabilities: SqlCapabilities;
+  all<T extends SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T extends SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs one statement once per parameter row, all in one transaction. */
+  runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Runs `work` in a transaction. `work` must only use `tx` and await nothing else. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

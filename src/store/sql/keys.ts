@@ -1,0 +1,154 @@
+import type { KeyScope } from '../../domain/access.js';
+import type { ResourceType } from '../../domain/power.js';
+import type {
+  Actor,
+  ApiKeyRecord,
+  KeyStore,
+  NewApiKey,
+  ResourceRef,
+  StoredApiKey,
+} from '../store.js';
+import type { ChangeSignal } from './change-signal.js';
+import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
+import { recordOperatorEvent } from './operator-log.js';
+import { num, numOrNull, str, strOrNull } from './rows.js';
+
+// Never `SELECT *` into listings: the digest stays inside the store and the authenticator.
+const PUBLIC_COLUMNS =
+  'id, customer_id, name, scope, all_resources, display_prefix, created_at, expires_at, revoked_at, last_used_at';
+
+const toKey = (row: SqlRow, resources: readonly ResourceRef[] | null): ApiKeyRecord => ({
+  id: str(row.id),
+  customerId: str(row.customer_id),
+  name: strOrNull(row.name),
+  scope: str(row.scope) as KeyScope,
+  resources,
+  displayPrefix: str(row.display_prefix),
+  createdAt: num(row.created_at),
+  expiresAt: numOrNull(row.expires_at),
+  revokedAt: numOrNull(row.revoked_at),
+  lastUsedAt: numOrNull(row.last_used_at),
+});
+
+const toRef = (row: SqlRow): ResourceRef => ({
+  type: str(row.resource_type) as ResourceType,
+  id: str(row.resource_id),
+});
+
+export class SqlKeyStore implements KeyStore {
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly signal: ChangeSignal,
+  ) {}
+
+  create(key: NewApiKey, actor: Actor): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO api_keys (id, customer_id, name, scope, all_resources, key_hash, display_prefix,
+           created_at, expires_at, revoked_at, last_used_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
+        [
+          key.id,
+          key.customerId,
+          key.name,
+          key.scope,
+          key.resources === null ? 1 : 0,
+          key.hash,
+          key.displayPrefix,
+          key.createdAt,
+          key.expiresAt,
+        ],
+      );
+      if (key.resources !== null && key.resources.length > 0) {
+        await tx.runBatch(
+          'INSERT INTO api_key_resources (key_id, resource_type, resource_id) VALUES (?, ?, ?)',
+          key.resources.map((ref) => [key.id, ref.type, ref.id]),
+        );
+      }
+      await recordOperatorEvent(
+        tx,
+        actor,
+        'key.create',
+        key.id,
+        {
+          customer: key.customerId,
+          scope: key.scope,
+          resources: key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`),
+          expires_at: key.expiresAt,
+        },
+        key.createdAt,
+      );
+      await this.signal(tx);
+    });
+  }
+
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.get(`SELECT ${PUBLIC_COLUMNS} FROM api_keys WHERE id = ?`, [id]);
+    return row && toKey(row, await this.resourcesOf(row));
+  }
+
+  async findByHash(hash: string): Promise<StoredApiKey | undefined> {
+    const row = await this.db.get(
+      `SELECT ${PUBLIC_COLUMNS}, key_hash FROM api_keys WHERE key_hash = ?`,
+      [hash],
+    );
+    if (row === undefined) return undefined;
+    return { ...toKey(row, await this.resourcesOf(row)), hash: str(row.key_hash) };
+  }
+
+  async list(filter: { readonly customerId?: string } = {}): Promise<readonly ApiKeyRecord[]> {
+    const where = filter.customerId === undefined ? '' : 'WHERE k.customer_id = ?';
+    const params: SqlValue[] = filter.customerId === undefined ? [] : [filter.customerId];
+    const rows = await this.db.all(
+      `SELECT ${PUBLIC_COLUMNS} FROM api_keys k ${where} ORDER BY created_at, id`,
+      params,
+    );
+    const refs = await this.db.all(
+      `SELECT r.key_id, r.resource_type, r.resource_id FROM api_key_resources r
+       JOIN api_keys k ON k.id = r.key_id ${where} ORDER BY r.resource_type, r.resource_id`,
+      params,
+    );
+    const byKey = new Map<string, ResourceRef[]>();
+    for (const ref of refs) {
+      const keyId = str(ref.key_id);
+      const list = byKey.get(keyId) ?? [];
+      list.push(toRef(ref));
+      byKey.set(keyId, list);
+    }
+    return rows.map((row) =>
+      toKey(row, num(row.all_resources) === 1 ? null : (byKey.get(str(row.id)) ?? [])),
+    );
+  }
+
+  revoke(id: string, at: number, actor: Actor): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const exists = await tx.get('SELECT revoked_at FROM api_keys WHERE id = ?', [id]);
+      if (exists === undefined) return false;
+      if (exists.revoked_at === null) {
+        await tx.run('UPDATE api_keys SET revoked_at = ? WHERE id = ?', [at, id]);
+        await recordOperatorEvent(tx, actor, 'key.revoke', id, null, at);
+        await this.signal(tx);
+      }
+      return true;
+    });
+  }
+
+  async touch(lastUsed: ReadonlyMap<string, number>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    await this.db.runBatch(
+      `UPDATE api_keys SET last_used_at = ?
+       WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+      [...lastUsed].map(([id, at]) => [at, id, at]),
+    );
+  }
+
+  private async resourcesOf(row: SqlRow): Promise<readonly ResourceRef[] | null> {
+    if (num(row.all_resources) === 1) return null;
+    const refs = await this.db.all(
+      `SELECT resource_type, resource_id FROM api_key_resources WHERE key_id = ?
+       ORDER BY resource_type, resource_id`,
+      [str(row.id)],
+    );
+    return refs.map(toRef);
+  }
+}

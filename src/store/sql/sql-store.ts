@@ -1,0 +1,45 @@
+import type { ChangeFeed, MigrationStatus, Store, StoreDialect } from '../store.js';
+import { SqlAuditStore } from './audit.js';
+import { bumpConfigVersion, type ChangeSignal } from './change-signal.js';
+import type { SqlExecutor } from './executor.js';
+import { SqlKeyStore } from './keys.js';
+import { applyMigrations, readMigrationStatus } from './migrator.js';
+import { SqlOperatorLogStore } from './operator-log.js';
+import { SqlProviderStore } from './providers.js';
+import { SqlResourceStore } from './resources.js';
+
+export interface SqlStoreParts {
+  readonly dialect: StoreDialect;
+  readonly location: string;
+  readonly db: SqlExecutor;
+  readonly changes: ChangeFeed;
+  /** Runs after the config version is bumped, inside the same transaction. */
+  readonly onChange?: ChangeSignal;
+  readonly exclusiveMigration?: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly close?: () => Promise<void>;
+}
+
+/** One set of repositories over any `SqlExecutor`. */
+export const createSqlStore = (parts: SqlStoreParts): Store => {
+  const { db, onChange } = parts;
+  const signal: ChangeSignal = async (tx) => {
+    await bumpConfigVersion(tx);
+    if (onChange) await onChange(tx);
+  };
+  return {
+    dialect: parts.dialect,
+    location: parts.location,
+    providers: new SqlProviderStore(db, signal),
+    resources: new SqlResourceStore(db, signal),
+    keys: new SqlKeyStore(db, signal),
+    audit: new SqlAuditStore(db),
+    operatorLog: new SqlOperatorLogStore(db),
+    changes: parts.changes,
+    migrationStatus: (): Promise<MigrationStatus> => readMigrationStatus(db),
+    migrate: () => applyMigrations(db, parts.exclusiveMigration),
+    ping: async () => {
+      await db.get('SELECT 1 AS ok');
+    },
+    close: parts.close ?? (() => db.close()),
+  };
+};

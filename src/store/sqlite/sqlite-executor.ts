@@ -1,0 +1,115 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { StoreConflictError, StoreReferenceError, StoreUnavailableError } from '../errors.js';
+import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
+
+export const SQLITE_CAPABILITIES: SqlCapabilities = {
+  bigint: 'INTEGER',
+  autoIdPrimaryKey: 'INTEGER PRIMARY KEY',
+  tableExistsQuery: "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
+};
+
+const translate = (error: unknown): unknown => {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return error;
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return new StoreConflictError('already exists', { cause: error });
+  }
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new StoreReferenceError('still referenced', { cause: error });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') {
+    return new StoreUnavailableError(`database unavailable (${code})`, { cause: error });
+  }
+  return error;
+};
+
+/**
+ * better-sqlite3 is synchronous; the executor wraps its results in promises so that the same
+ * repositories run on PostgreSQL. Statements are prepared once and reused.
+ */
+export class SqliteExecutor implements SqlExecutor {
+  readonly capabilities = SQLITE_CAPABILITIES;
+  readonly #db: Database;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  get database(): Database {
+    return this.#db;
+  }
+
+  prepare(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    try {
+      return this.prepare(sql).all(...params) as T[];
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async get<T extends SqlRow>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T | undefined> {
+    try {
+      return this.prepare(sql).get(...params) as T | undefined;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    try {
+      return this.prepare(sql).run(...params).changes;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    this.runBatchSync(sql, rows);
+  }
+
+  /** The synchronous form, for the audit writer's group commit. */
+  runBatchSync(sql: string, rows: readonly (readonly SqlValue[])[]): void {
+    try {
+      const statement = this.prepare(sql);
+      this.#db.transaction(() => {
+        for (const row of rows) statement.run(...row);
+      })();
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.#db.inTransaction) return work(this);
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw translate(error);
+    }
+    try {
+      const result = await work(this);
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw translate(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,188 @@
+import type { KeyScope } from '../domain/access.js';
+import type { PowerAction, ResourceType } from '../domain/power.js';
+
+export type ProviderType = 'simulator' | 'proxmox' | 'pterodactyl';
+export const PROVIDER_TYPES: readonly ProviderType[] = ['simulator', 'proxmox', 'pterodactyl'];
+
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+export interface ProviderRecord {
+  readonly name: string;
+  readonly type: ProviderType;
+  /** Non-secret settings of the provider type (URL, timeouts, TLS options...). */
+  readonly settings: JsonObject;
+  /** The provider credential, encrypted; never shown. */
+  readonly secret: string | null;
+  /** A masked hint of the credential for listings, e.g. `root@pam!heo=…3f9a`. */
+  readonly secretHint: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface ResourceRef {
+  readonly type: ResourceType;
+  readonly id: string;
+}
+
+export interface ResourceRecord extends ResourceRef {
+  readonly customerId: string;
+  readonly provider: string;
+  /** How the provider knows the machine: `pve1/qemu/100`, a panel server identifier... */
+  readonly ref: string;
+  readonly createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly name: string | null;
+  readonly scope: KeyScope;
+  /** `null`: all of the customer's resources, present and future. */
+  readonly resources: readonly ResourceRef[] | null;
+  readonly displayPrefix: string;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+  readonly lastUsedAt: number | null;
+}
+
+/** A key as the authenticator sees it: with its digest, never its plaintext. */
+export interface StoredApiKey extends ApiKeyRecord {
+  readonly hash: string;
+}
+
+export interface NewApiKey {
+  readonly id: string;
+  readonly customerId: string;
+  readonly name: string | null;
+  readonly scope: KeyScope;
+  readonly resources: readonly ResourceRef[] | null;
+  readonly hash: string;
+  readonly displayPrefix: string;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+}
+
+/** One authenticated power request, accepted or refused. */
+export interface AuditEntry {
+  readonly at: number;
+  readonly requestId: string;
+  readonly keyId: string;
+  readonly customerId: string;
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  readonly action: PowerAction;
+  readonly status: number;
+  readonly error: string | null;
+  readonly clientIp: string | null;
+  readonly provider: string | null;
+  readonly upstreamStatus: number | null;
+  readonly upstreamDetail: string | null;
+  readonly taskRef: string | null;
+}
+
+export interface AuditRecord extends AuditEntry {
+  readonly id: number;
+}
+
+export interface AuditQuery {
+  readonly limit: number;
+  readonly keyId?: string;
+  readonly customerId?: string;
+}
+
+/** A change an operator made (provider, resource or key), written with the change itself. */
+export interface OperatorEvent {
+  readonly id: number;
+  readonly at: number;
+  readonly actor: string;
+  readonly event: string;
+  readonly subject: string;
+  readonly detail: JsonObject | null;
+}
+
+/** Who is changing configuration, for the operator log. */
+export interface Actor {
+  readonly name: string;
+}
+
+export interface ProviderStore {
+  add(record: ProviderRecord, actor: Actor): Promise<void>;
+  get(name: string): Promise<ProviderRecord | undefined>;
+  list(): Promise<readonly ProviderRecord[]>;
+  /** Refused with `StoreReferenceError` while resources use the provider. */
+  remove(name: string, actor: Actor): Promise<boolean>;
+}
+
+export interface ResourceStore {
+  add(record: ResourceRecord, actor: Actor): Promise<void>;
+  get(type: ResourceType, id: string): Promise<ResourceRecord | undefined>;
+  list(filter?: {
+    readonly customerId?: string;
+    readonly type?: ResourceType;
+  }): Promise<readonly ResourceRecord[]>;
+  countByProvider(provider: string): Promise<number>;
+}
+
+export interface KeyStore {
+  create(key: NewApiKey, actor: Actor): Promise<void>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  findByHash(hash: string): Promise<StoredApiKey | undefined>;
+  list(filter?: { readonly customerId?: string }): Promise<readonly ApiKeyRecord[]>;
+  /** `false` when no such key exists. Revoking a revoked key keeps its first revocation time. */
+  revoke(id: string, at: number, actor: Actor): Promise<boolean>;
+  /** Batched `last_used_at` updates; never on the request path. */
+  touch(lastUsed: ReadonlyMap<string, number>): Promise<void>;
+}
+
+export interface AuditStore {
+  /** Appends all entries in one transaction. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  list(query: AuditQuery): Promise<readonly AuditRecord[]>;
+}
+
+export interface OperatorLogStore {
+  list(limit: number): Promise<readonly OperatorEvent[]>;
+}
+
+/**
+ * Tells the hot path's caches when keys, resources or providers may have changed, including by
+ * another process (the CLI) or another instance.
+ */
+export interface ChangeFeed {
+  /** `true` when configuration may have changed since the previous call; cheap, synchronous. */
+  poll(): boolean;
+}
+
+export interface MigrationStatus {
+  readonly current: number;
+  readonly latest: number;
+  readonly pending: readonly string[];
+}
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly dialect: StoreDialect;
+  /** Where the store lives, with any credentials removed. */
+  readonly location: string;
+  readonly providers: ProviderStore;
+  readonly resources: ResourceStore;
+  readonly keys: KeyStore;
+  readonly audit: AuditStore;
+  readonly operatorLog: OperatorLogStore;
+  readonly changes: ChangeFeed;
+  migrationStatus(): Promise<MigrationStatus>;
+  /** Applies pending migrations in order; returns the names applied. */
+  migrate(): Promise<readonly string[]>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

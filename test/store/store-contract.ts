@@ -1,0 +1,235 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreConflictError, StoreReferenceError } from '../../src/store/errors.js';
+import type { AuditEntry, NewApiKey, Store } from '../../src/store/store.js';
+
+export interface StoreHarness {
+  readonly store: Store;
+  /** A second, independent connection to the same database (another process, another instance). */
+  openOther(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+const actor = { name: 'contract' };
+const provider = (name: string) => ({
+  name,
+  type: 'simulator' as const,
+  settings: { transitionMs: 10 },
+  secret: null,
+  secretHint: null,
+  createdAt: 1_000,
+  updatedAt: 1_000,
+});
+const resource = (
+  type: 'vps' | 'game',
+  id: string,
+  customerId = 'cus_a',
+  providerName = 'sim',
+) => ({
+  type,
+  id,
+  customerId,
+  provider: providerName,
+  ref: `ref-${id}`,
+  createdAt: 2_000,
+});
+const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
+  id,
+  customerId: 'cus_a',
+  name: null,
+  scope: 'power',
+  resources: null,
+  hash: `${id.padEnd(64, '0')}`.slice(0, 64),
+  displayPrefix: 'heo_abcdefgh',
+  createdAt: 3_000,
+  expiresAt: null,
+  ...overrides,
+});
+const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+  at: 10_000 + n,
+  requestId: `req-${n}`,
+  keyId: 'key_a',
+  customerId: 'cus_a',
+  resourceType: 'vps',
+  resourceId: 'vps_1',
+  action: 'start',
+  status: 200,
+  error: null,
+  clientIp: '127.0.0.1',
+  provider: 'sim',
+  upstreamStatus: 200,
+  upstreamDetail: null,
+  taskRef: `task-${n}`,
+  ...overrides,
+});
+
+/** The behaviour every `Store` implementation must show, run against each of them. */
+export const describeStoreContract = (name: string, open: () => Promise<StoreHarness>): void => {
+  describe(`store contract: ${name}`, () => {
+    let harness: StoreHarness;
+    let store: Store;
+
+    beforeEach(async () => {
+      harness = await open();
+      store = harness.store;
+      await store.migrate();
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    it('migrates once, in order, and reports its version', async () => {
+      expect(await store.migrate()).toEqual([]);
+      expect(await store.migrationStatus()).toEqual({ current: 1, latest: 1, pending: [] });
+      await store.ping();
+    });
+
+    it('keeps providers, refuses duplicates and removals while in use', async () => {
+      await store.providers.add(provider('sim'), actor);
+      await expect(store.providers.add(provider('sim'), actor)).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      expect(await store.providers.get('sim')).toEqual(provider('sim'));
+      expect(await store.providers.get('nope')).toBeUndefined();
+      await store.resources.add(resource('vps', 'vps_1'), actor);
+      await expect(store.providers.remove('sim', actor)).rejects.toBeInstanceOf(
+        StoreReferenceError,
+      );
+      await store.providers.add(provider('spare'), actor);
+      expect(await store.providers.remove('spare', actor)).toBe(true);
+      expect(await store.providers.remove('spare', actor)).toBe(false);
+      expect((await store.providers.list()).map((p) => p.name)).toEqual(['sim']);
+    });
+
+    it('keeps resources per type, with the provider they need', async () => {
+      await store.providers.add(provider('sim'), actor);
+      await store.resources.add(resource('vps', 'x_1'), actor);
+      await store.resources.add(resource('game', 'x_1', 'cus_b'), actor);
+      await expect(store.resources.add(resource('vps', 'x_1'), actor)).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      await expect(
+        store.resources.add(resource('vps', 'x_2', 'cus_a', 'ghost'), actor),
+      ).rejects.toBeInstanceOf(StoreReferenceError);
+      expect(await store.resources.get('vps', 'x_1')).toEqual(resource('vps', 'x_1'));
+      expect(await store.resources.get('game', 'x_1')).toEqual(resource('game', 'x_1', 'cus_b'));
+      expect(await store.resources.get('vps', 'x_2')).toBeUndefined();
+      expect((await store.resources.list({ customerId: 'cus_b' })).map((r) => r.type)).toEqual([
+        'game',
+      ]);
+      expect(await store.resources.countByProvider('sim')).toBe(2);
+    });
+
+    it('finds keys by digest only, lists them without it, and revokes once', async () => {
+      await store.providers.add(provider('sim'), actor);
+      await store.resources.add(resource('vps', 'vps_1'), actor);
+      await store.resources.add(resource('game', 'srv_1'), actor);
+      await store.keys.create(key('key_all'), actor);
+      await store.keys.create(
+        key('key_some', {
+          scope: 'read',
+          resources: [
+            { type: 'game', id: 'srv_1' },
+            { type: 'vps', id: 'vps_1' },
+          ],
+          expiresAt: 9_000,
+        }),
+        actor,
+      );
+      await expect(store.keys.create(key('key_all'), actor)).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+
+      const found = await store.keys.findByHash(key('key_some').hash);
+      expect(found).toMatchObject({
+        id: 'key_some',
+        scope: 'read',
+        expiresAt: 9_000,
+        revokedAt: null,
+        hash: key('key_some').hash,
+      });
+      expect(found?.resources).toEqual([
+        { type: 'game', id: 'srv_1' },
+        { type: 'vps', id: 'vps_1' },
+      ]);
+      expect(await store.keys.findByHash('f'.repeat(64))).toBeUndefined();
+
+      const listed = await store.keys.list();
+      expect(listed.map((k) => [k.id, k.resources === null])).toEqual([
+        ['key_all', true],
+        ['key_some', false],
+      ]);
+      expect(JSON.stringify(listed)).not.toContain(key('key_all').hash);
+      expect(await store.keys.list({ customerId: 'cus_b' })).toEqual([]);
+
+      expect(await store.keys.revoke('key_all', 5_000, actor)).toBe(true);
+      expect(await store.keys.revoke('key_all', 6_000, actor)).toBe(true);
+      expect((await store.keys.get('key_all'))?.revokedAt).toBe(5_000);
+      expect(await store.keys.revoke('key_none', 5_000, actor)).toBe(false);
+
+      await store.keys.touch(new Map([['key_some', 7_000]]));
+      await store.keys.touch(new Map([['key_some', 6_500]]));
+      expect((await store.keys.get('key_some'))?.lastUsedAt).toBe(7_000);
+    });
+
+    it('writes an operator event with every change, in the same transaction', async () => {
+      await store.providers.add(provider('sim'), actor);
+      await expect(store.providers.add(provider('sim'), actor)).rejects.toThrow();
+      await store.resources.add(resource('vps', 'vps_1'), actor);
+      await store.keys.create(key('key_1'), actor);
+      await store.keys.revoke('key_1', 4_000, actor);
+      const events = await store.operatorLog.list(10);
+      expect(events.map((e) => [e.event, e.subject, e.actor])).toEqual([
+        ['key.revoke', 'key_1', 'contract'],
+        ['key.create', 'key_1', 'contract'],
+        ['vps.add', 'vps_1', 'contract'],
+        ['provider.add', 'sim', 'contract'],
+      ]);
+      expect(JSON.stringify(events)).not.toContain(key('key_1').hash);
+    });
+
+    it('appends audit entries in batches and lists them newest first', async () => {
+      await store.audit.append([
+        entry(1),
+        entry(2, { keyId: 'key_b', status: 403, error: 'unauthorized' }),
+      ]);
+      await store.audit.append([entry(3)]);
+      await store.audit.append([]);
+      const all = await store.audit.list({ limit: 10 });
+      expect(all.map((r) => r.requestId)).toEqual(['req-3', 'req-2', 'req-1']);
+      expect(all[1]).toMatchObject(
+        entry(2, { keyId: 'key_b', status: 403, error: 'unauthorized' }),
+      );
+      expect((await store.audit.list({ limit: 1 })).map((r) => r.requestId)).toEqual(['req-3']);
+      expect(
+        (await store.audit.list({ limit: 10, keyId: 'key_b' })).map((r) => r.requestId),
+      ).toEqual(['req-2']);
+    });
+
+    it('reports configuration changes made through another connection, and only those', async () => {
+      const other = await harness.openOther();
+      try {
+        store.changes.poll();
+        expect(store.changes.poll()).toBe(false);
+        await other.providers.add(provider('sim'), actor);
+        expect(await eventually(() => store.changes.poll())).toBe(true);
+        expect(store.changes.poll()).toBe(false);
+        await other.audit.append([entry(1)]);
+        await other.keys.touch(new Map([['key_x', 1]]));
+        expect(store.changes.poll()).toBe(false);
+        await store.keys.create(key('key_local'), actor);
+        expect(await eventually(() => store.changes.poll())).toBe(true);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+};
+
+/** Notifications may arrive asynchronously (PostgreSQL); polls a bounded number of times. */
+const eventually = async (check: () => boolean, attempts = 100): Promise<boolean> => {
+  for (let i = 0; i < attempts; i++) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+};
