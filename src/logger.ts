@@ -1,0 +1,53 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+import type { LogLevel } from './config.js';
+
+export type { Logger } from 'pino';
+
+/** The part of a logger that request-scoped code needs; both pino and Fastify's request log fit. */
+export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+const KEY_LIKE = /heo_[0-9A-Za-z]+/g;
+
+/** Anything that looks like an API key is cut out of free text before it reaches a log line. */
+export const scrubSecrets = (text: string): string => text.replace(KEY_LIKE, 'heo_[redacted]');
+
+/** Paths that may hold a credential in any object that reaches the logger. */
+export const REDACT_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'token',
+  'secret',
+  'apiKey',
+  '*.token',
+  '*.secret',
+  '*.apiKey',
+] as const;
+
+interface RequestLike {
+  readonly method?: string;
+  readonly url?: string;
+  readonly ip?: string;
+}
+
+/** Requests are logged without headers, and with anything key-like cut out of the URL. */
+const serializers = {
+  req: (req: RequestLike) => ({
+    method: req.method,
+    url: req.url === undefined ? undefined : scrubSecrets(req.url),
+    remoteAddress: req.ip,
+  }),
+};
+
+export const createLogger = (level: LogLevel, destination?: DestinationStream): Logger =>
+  pino(
+    {
+      level,
+      serializers,
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );

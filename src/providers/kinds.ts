@@ -1,0 +1,8 @@
+import type { ProviderType } from '../store/store.js';
+import type { ProviderKind } from './provider.js';
+import { simulatorKind } from './simulator/simulator-kind.js';
+
+/** Every provider type this build can drive. */
+export const PROVIDER_KINDS: ReadonlyMap<ProviderType, ProviderKind> = new Map([
+  [simulatorKind.type, simulatorKind],
+]);

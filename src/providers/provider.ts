@@ -1,0 +1,109 @@
+import type { PowerAction, ResourceType } from '../domain/power.js';
+import type { Log, Logger } from '../logger.js';
+import type { JsonObject, ProviderRecord, ProviderType } from '../store/store.js';
+
+/** The machine a power action is for, as its provider knows it. */
+export interface PowerTarget {
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  /** The provider reference of the resource (`pve1/qemu/100`, a panel identifier...). */
+  readonly ref: string;
+}
+
+export interface PowerContext {
+  readonly requestId: string;
+  readonly logger: Log;
+}
+
+/** Why a provider did not accept an action; goes to logs and audit, never to customers. */
+export type ProviderFailure =
+  | 'unreachable'
+  | 'timeout'
+  | 'tls'
+  | 'auth'
+  | 'not_found'
+  | 'conflict'
+  | 'rejected'
+  | 'upstream_error'
+  | 'unsupported';
+
+export interface PowerAccepted {
+  readonly accepted: true;
+  /** The provider's handle on the work it started (a Proxmox UPID...), if it gives one. */
+  readonly taskRef: string | null;
+  readonly upstreamStatus: number | null;
+  /** The machine already was in (or heading to) the requested state. */
+  readonly alreadyInState: boolean;
+}
+
+export interface PowerRefused {
+  readonly accepted: false;
+  readonly failure: ProviderFailure;
+  readonly upstreamStatus: number | null;
+  /** What went wrong upstream, redacted: safe for the log and the audit record. */
+  readonly detail: string;
+}
+
+export type PowerOutcome = PowerAccepted | PowerRefused;
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** Words an operator can act on: what was checked, and what is wrong. */
+  readonly message: string;
+}
+
+/**
+ * A back-end that runs machines. A refusal is a value, not an exception: adapters translate every
+ * upstream failure at their edge, and throw only on bugs.
+ */
+export interface PowerProvider {
+  readonly type: ProviderType;
+  power(target: PowerTarget, action: PowerAction, context: PowerContext): Promise<PowerOutcome>;
+  /** A harmless call that checks reachability and credentials. */
+  probe(): Promise<ProbeResult>;
+  close(): Promise<void>;
+}
+
+export interface ProviderDependencies {
+  readonly logger: Logger;
+  /** `HEO_PROVIDER_TIMEOUT_MS`, unless the provider's settings override it. */
+  readonly defaultTimeoutMs: number;
+}
+
+/** What an operator gives when registering a provider; each type takes what it needs. */
+export interface ProviderOptions {
+  readonly timeoutMs?: number;
+  readonly transitionMs?: number;
+}
+
+/** Settings to store for a provider, and the credential to seal (never stored in the clear). */
+export interface ProviderConfiguration {
+  readonly settings: JsonObject;
+  readonly credential?: string;
+}
+
+/** Everything heo-power knows about one provider type. */
+export interface ProviderKind {
+  readonly type: ProviderType;
+  /** Which endpoint families the type can serve. */
+  readonly resourceTypes: readonly ResourceType[];
+  /** Describes the `--ref` format for operators. */
+  readonly refFormat: string;
+  /** `null` when `ref` is valid for this type and resource type, else why not. */
+  checkRef(resourceType: ResourceType, ref: string): string | null;
+  /** Validates operator options into stored settings; throws `AdminError` on bad input. */
+  configure(options: ProviderOptions): ProviderConfiguration;
+  create(record: ProviderRecord, dependencies: ProviderDependencies): PowerProvider;
+}
+
+export const accepted = (
+  taskRef: string | null,
+  upstreamStatus: number | null,
+  alreadyInState = false,
+): PowerAccepted => ({ accepted: true, taskRef, upstreamStatus, alreadyInState });
+
+export const refused = (
+  failure: ProviderFailure,
+  detail: string,
+  upstreamStatus: number | null = null,
+): PowerRefused => ({ accepted: false, failure, upstreamStatus, detail });

@@ -1,0 +1,104 @@
+import type { Logger } from '../logger.js';
+import type { ProviderRecord, ProviderStore, ProviderType } from '../store/store.js';
+import type { PowerProvider, ProviderDependencies, ProviderKind } from './provider.js';
+
+interface Entry {
+  readonly fingerprint: string;
+  readonly provider: PowerProvider;
+}
+
+const fingerprintOf = (record: ProviderRecord): string =>
+  JSON.stringify([record.type, record.settings, record.secret]);
+
+/**
+ * Live provider instances, one per registered provider, built from the store on first use. An
+ * instance lives as long as its record is unchanged, so connection pools and simulated machine
+ * state survive cache invalidations caused by unrelated changes.
+ */
+export class ProviderRegistry {
+  readonly #store: ProviderStore;
+  readonly #kinds: ReadonlyMap<ProviderType, ProviderKind>;
+  readonly #dependencies: ProviderDependencies;
+  readonly #logger: Logger;
+  readonly #entries = new Map<string, Entry>();
+  /** Names whose record must be read again before the instance is used. */
+  readonly #stale = new Set<string>();
+  readonly #pending = new Map<string, Promise<PowerProvider | undefined>>();
+
+  constructor(
+    store: ProviderStore,
+    kinds: ReadonlyMap<ProviderType, ProviderKind>,
+    dependencies: ProviderDependencies,
+  ) {
+    this.#store = store;
+    this.#kinds = kinds;
+    this.#dependencies = dependencies;
+    this.#logger = dependencies.logger;
+  }
+
+  kind(type: ProviderType): ProviderKind | undefined {
+    return this.#kinds.get(type);
+  }
+
+  /** Configuration may have changed: check every instance against its record on next use. */
+  invalidate(): void {
+    for (const name of this.#entries.keys()) this.#stale.add(name);
+  }
+
+  async get(name: string): Promise<PowerProvider | undefined> {
+    const entry = this.#entries.get(name);
+    if (entry !== undefined && !this.#stale.has(name)) return entry.provider;
+    // Concurrent first requests share one lookup, so a provider is never built twice.
+    let pending = this.#pending.get(name);
+    if (pending === undefined) {
+      pending = this.#refresh(name).finally(() => this.#pending.delete(name));
+      this.#pending.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** An instance for a record that is not (or not yet) in the store, e.g. `providers test`. */
+  build(record: ProviderRecord): PowerProvider {
+    const kind = this.#kinds.get(record.type);
+    if (kind === undefined) throw new Error(`provider type ${record.type} is not supported`);
+    return kind.create(record, this.#dependencies);
+  }
+
+  async close(): Promise<void> {
+    const entries = [...this.#entries];
+    this.#entries.clear();
+    await Promise.all(entries.map(([name, entry]) => this.#closeQuietly(name, entry.provider)));
+  }
+
+  async #refresh(name: string): Promise<PowerProvider | undefined> {
+    this.#stale.delete(name);
+    const record = await this.#store.get(name);
+    const entry = this.#entries.get(name);
+    if (
+      entry !== undefined &&
+      record !== undefined &&
+      fingerprintOf(record) === entry.fingerprint
+    ) {
+      return entry.provider;
+    }
+    if (entry !== undefined) {
+      this.#entries.delete(name);
+      void this.#closeQuietly(name, entry.provider);
+    }
+    return record === undefined ? undefined : this.#build(record);
+  }
+
+  #build(record: ProviderRecord): PowerProvider {
+    const provider = this.build(record);
+    this.#entries.set(record.name, { fingerprint: fingerprintOf(record), provider });
+    return provider;
+  }
+
+  async #closeQuietly(name: string, provider: PowerProvider): Promise<void> {
+    try {
+      await provider.close();
+    } catch (error) {
+      this.#logger.warn({ err: error, provider: name }, 'provider did not close cleanly');
+    }
+  }
+}

@@ -1,0 +1,15 @@
+import type { JsonObject } from '../store/store.js';
+
+/** Readers for provider settings stored as JSON. */
+export const numberSetting = (settings: JsonObject, name: string): number | undefined => {
+  const value = settings[name];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+
+export const stringSetting = (settings: JsonObject, name: string): string | undefined => {
+  const value = settings[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+export const booleanSetting = (settings: JsonObject, name: string): boolean =>
+  settings[name] === true;
