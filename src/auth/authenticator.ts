@@ -1,0 +1,69 @@
+import type { Principal } from '../domain/access.js';
+import { bearerToken, digestsEqual, hashApiKey, isWellFormedApiKey } from '../domain/api-key.js';
+import type { Logger } from '../logger.js';
+import type { Directory } from '../services/directory.js';
+import type { KeyStore } from '../store/store.js';
+
+export interface AuthenticatorOptions {
+  readonly directory: Directory;
+  readonly keys: KeyStore;
+  readonly logger: Logger;
+  /** How often `last_used_at` is written back, batched. */
+  readonly usageFlushMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Bearer key to principal. Cheap checks first (header shape, key format and checksum) so that
+ * garbage never reaches the store; one SHA-256 and a cached lookup for the rest. Every failure is
+ * the same `null`, so a caller cannot tell a revoked key from an unknown one.
+ */
+export class Authenticator {
+  readonly #directory: Directory;
+  readonly #keys: KeyStore;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #lastUsed = new Map<string, number>();
+  readonly #flusher: NodeJS.Timeout;
+
+  constructor(options: AuthenticatorOptions) {
+    this.#directory = options.directory;
+    this.#keys = options.keys;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#flusher = setInterval(() => void this.flushUsage(), options.usageFlushMs ?? 30_000);
+    this.#flusher.unref();
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    const token = bearerToken(authorization);
+    if (token === null || !isWellFormedApiKey(token)) return null;
+    this.#directory.refresh();
+    const hash = hashApiKey(token);
+    const known = await this.#directory.keyByHash(hash);
+    if (known === undefined || !digestsEqual(known.record.hash, hash)) return null;
+    const now = this.#now();
+    const { revokedAt, expiresAt } = known.record;
+    if (revokedAt !== null || (expiresAt !== null && expiresAt <= now)) return null;
+    this.#lastUsed.set(known.record.id, now);
+    return known.principal;
+  }
+
+  /** Writes the batched `last_used_at` times; failures are logged and retried next time. */
+  async flushUsage(): Promise<void> {
+    if (this.#lastUsed.size === 0) return;
+    const batch = this.#lastUsed;
+    this.#lastUsed = new Map();
+    try {
+      await this.#keys.touch(batch);
+    } catch (error) {
+      for (const [id, at] of batch) if (!this.#lastUsed.has(id)) this.#lastUsed.set(id, at);
+      this.#logger.warn({ err: error }, 'could not record key usage times; will retry');
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#flusher);
+    await this.flushUsage();
+  }
+}

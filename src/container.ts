@@ -1,0 +1,105 @@
+import { AuditWriter } from './audit/audit-writer.js';
+import { Authenticator } from './auth/authenticator.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { PROVIDER_KINDS } from './providers/kinds.js';
+import type { ProviderKind } from './providers/provider.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { MemoryRateLimiter } from './ratelimit/memory-rate-limiter.js';
+import type { RateLimiter } from './ratelimit/rate-limiter.js';
+import { Directory } from './services/directory.js';
+import { Inventory } from './services/inventory.js';
+import { KeyService } from './services/key-service.js';
+import { PowerService } from './services/power-service.js';
+import { SchemaOutdatedError } from './store/errors.js';
+import { openStore } from './store/open-store.js';
+import type { ProviderType, Store } from './store/store.js';
+
+/** Everything the server and the CLI are made of, wired once. */
+export interface Container {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly kinds: ReadonlyMap<ProviderType, ProviderKind>;
+  readonly providers: ProviderRegistry;
+  readonly directory: Directory;
+  readonly authenticator: Authenticator;
+  readonly limiter: RateLimiter;
+  readonly power: PowerService;
+  readonly audit: AuditWriter;
+  readonly inventory: Inventory;
+  readonly keys: KeyService;
+  /** Flushes pending writes and releases every resource, store last. */
+  close(): Promise<void>;
+}
+
+export interface ContainerOverrides {
+  readonly logger?: Logger;
+  readonly store?: Store;
+  readonly limiter?: RateLimiter;
+}
+
+/**
+ * The embedded SQLite store migrates itself; a shared store must be migrated explicitly
+ * (`heo-power migrate`) so that instances never race each other over the schema.
+ */
+export const prepareStore = async (store: Store, logger: Logger): Promise<void> => {
+  if (store.dialect === 'sqlite') {
+    const applied = await store.migrate();
+    if (applied.length > 0) logger.info({ applied, location: store.location }, 'database migrated');
+    return;
+  }
+  const status = await store.migrationStatus();
+  if (status.pending.length > 0) {
+    throw new SchemaOutdatedError(
+      `database schema is at version ${status.current}, this build needs ${status.latest}: run "heo-power migrate" first`,
+    );
+  }
+};
+
+export const createContainer = async (
+  config: Config,
+  overrides: ContainerOverrides = {},
+): Promise<Container> => {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const store = overrides.store ?? (await openStore({ databaseUrl: config.databaseUrl }));
+  try {
+    await prepareStore(store, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const kinds = PROVIDER_KINDS;
+  const providers = new ProviderRegistry(store.providers, kinds, {
+    logger,
+    defaultTimeoutMs: config.providerTimeoutMs,
+  });
+  const directory = new Directory(store, providers);
+  const authenticator = new Authenticator({ directory, keys: store.keys, logger });
+  const limiter =
+    overrides.limiter ??
+    new MemoryRateLimiter({ limit: config.rateLimitPerMinute, windowMs: 60_000 });
+  const audit = new AuditWriter(store.audit, logger);
+
+  return {
+    config,
+    logger,
+    store,
+    kinds,
+    providers,
+    directory,
+    authenticator,
+    limiter,
+    power: new PowerService(directory, providers),
+    audit,
+    inventory: new Inventory(store, kinds),
+    keys: new KeyService(store),
+    close: async () => {
+      await audit.flush();
+      await authenticator.close();
+      await limiter.close();
+      await providers.close();
+      await store.close();
+    },
+  };
+};

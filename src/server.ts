@@ -1,0 +1,79 @@
+import closeWithGrace from 'close-with-grace';
+import { type App, buildApp } from './app.js';
+import type { Config } from './config.js';
+import { type Container, type ContainerOverrides, createContainer } from './container.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly app: App;
+  readonly container: Container;
+  /** Stops accepting, finishes in-flight requests, flushes the audit log and closes the store. */
+  close(): Promise<void>;
+}
+
+export const appFor = (container: Container): App =>
+  buildApp({
+    logger: container.logger,
+    authenticator: container.authenticator,
+    limiter: container.limiter,
+    power: container.power,
+    audit: container.audit,
+    checkStore: () => container.store.ping(),
+  });
+
+export const startServer = async (
+  config: Config,
+  overrides: ContainerOverrides = {},
+): Promise<RunningServer> => {
+  const container = await createContainer(config, overrides);
+  const app = appFor(container);
+  let url: string;
+  try {
+    url = await app.fastify.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await container.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    container,
+    close: () => {
+      closing ??= (async () => {
+        app.drain();
+        // Requests in flight when the drain began answer on keep-alive connections; reap each
+        // connection as soon as it falls idle instead of waiting for its keep-alive timeout.
+        const reaper = setInterval(() => app.fastify.server.closeIdleConnections(), 50);
+        try {
+          await app.fastify.close();
+        } finally {
+          clearInterval(reaper);
+        }
+        await container.close();
+      })();
+      return closing;
+    },
+  };
+};
+
+/**
+ * Runs until SIGTERM or SIGINT, then shuts down gracefully; if that takes longer than
+ * `shutdownTimeoutMs`, the process exits anyway.
+ */
+export const runServer = async (
+  config: Config,
+  onListening?: (server: RunningServer) => void,
+): Promise<RunningServer> => {
+  const server = await startServer(config);
+  const { logger } = server.container;
+  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    if (err) logger.fatal({ err }, 'shutting down after an unexpected error');
+    else logger.info({ signal }, 'shutting down');
+    await server.close();
+    logger.info('stopped');
+  });
+  logger.info({ url: server.url, store: server.container.store.dialect }, 'heo-power listening');
+  onListening?.(server);
+  return server;
+};

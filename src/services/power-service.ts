@@ -1,0 +1,89 @@
+import { canAccess, type Principal, scopeAllows } from '../domain/access.js';
+import { Errors } from '../domain/errors.js';
+import { isValidId } from '../domain/ids.js';
+import { confirmationRequired, type PowerAction, type PowerFamily } from '../domain/power.js';
+import type { Log } from '../logger.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Directory } from './directory.js';
+
+export interface PowerCommand {
+  readonly principal: Principal;
+  readonly family: PowerFamily;
+  readonly action: PowerAction;
+  readonly resourceId: string;
+  readonly confirmed: boolean;
+  readonly requestId: string;
+  readonly logger: Log;
+}
+
+/** What happened upstream, filled in as the command runs; read by the audit record. */
+export interface ProviderTrace {
+  provider: string | null;
+  upstreamStatus: number | null;
+  upstreamDetail: string | null;
+  taskRef: string | null;
+}
+
+export const emptyTrace = (): ProviderTrace => ({
+  provider: null,
+  upstreamStatus: null,
+  upstreamDetail: null,
+  taskRef: null,
+});
+
+/**
+ * Runs one power command after authentication and rate limiting: resource access, scope,
+ * confirmation, then the provider. Each refusal is thrown as the `ApiError` of the reference.
+ */
+export class PowerService {
+  readonly #directory: Directory;
+  readonly #providers: ProviderRegistry;
+
+  constructor(directory: Directory, providers: ProviderRegistry) {
+    this.#directory = directory;
+    this.#providers = providers;
+  }
+
+  async execute(command: PowerCommand, trace: ProviderTrace): Promise<void> {
+    const { principal, family, action, resourceId, logger } = command;
+    const resource = isValidId(resourceId)
+      ? await this.#directory.resource(family.type, resourceId)
+      : undefined;
+    if (resource === undefined || !canAccess(principal, resource)) throw family.denied();
+    if (!scopeAllows(principal.scope, action)) throw Errors.insufficientScope();
+    if (family.confirm.has(action) && !command.confirmed) throw confirmationRequired(action);
+
+    trace.provider = resource.provider;
+    const provider = await this.#providers.get(resource.provider);
+    if (provider === undefined) {
+      trace.upstreamDetail = 'provider is not registered';
+      logger.error({ provider: resource.provider }, 'resource points at a missing provider');
+      throw Errors.providerError();
+    }
+    logger.debug(
+      { provider: resource.provider, action, ref: resource.ref },
+      'sending action to provider',
+    );
+    const outcome = await provider.power(
+      { resourceType: family.type, resourceId, ref: resource.ref },
+      action,
+      { requestId: command.requestId, logger },
+    );
+    trace.upstreamStatus = outcome.upstreamStatus;
+    if (!outcome.accepted) {
+      trace.upstreamDetail = `${outcome.failure}: ${outcome.detail}`;
+      logger.warn(
+        {
+          provider: resource.provider,
+          failure: outcome.failure,
+          upstreamStatus: outcome.upstreamStatus,
+          detail: outcome.detail,
+        },
+        'provider did not accept the action',
+      );
+      throw Errors.providerError();
+    }
+    trace.taskRef = outcome.taskRef;
+    if (outcome.alreadyInState) trace.upstreamDetail = 'already in the requested state';
+  }
+}

@@ -1,0 +1,158 @@
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { App } from '../../src/app.js';
+import { type Config, DEFAULTS } from '../../src/config.js';
+import { type Container, createContainer } from '../../src/container.js';
+import type { KeyScope } from '../../src/domain/access.js';
+import type { Logger } from '../../src/logger.js';
+import type { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
+import { appFor } from '../../src/server.js';
+import { KeyService } from '../../src/services/key-service.js';
+import type { Actor, ResourceRef, Store } from '../../src/store/store.js';
+import { captureLogs } from './log-capture.js';
+import { type TempDir, tempDir } from './temp-dir.js';
+
+export const TEST_ACTOR: Actor = { name: 'test' };
+
+export interface TestServiceOptions {
+  readonly config?: Partial<Config>;
+  readonly logger?: Logger;
+  readonly store?: Store;
+}
+
+export interface TestKeyOptions {
+  readonly scope?: KeyScope;
+  readonly resources?: readonly ResourceRef[];
+  readonly expiresInMs?: number;
+  readonly name?: string;
+}
+
+/**
+ * The real service, built as `serve` builds it, on a fresh SQLite file in a temporary folder:
+ * no module is replaced. HTTP goes through `inject` (no socket) unless a test listens.
+ */
+export class TestService {
+  private constructor(
+    readonly container: Container,
+    readonly app: App,
+    readonly dir: TempDir | undefined,
+  ) {}
+
+  static async start(options: TestServiceOptions = {}): Promise<TestService> {
+    const dir = options.store === undefined ? tempDir() : undefined;
+    const config: Config = {
+      ...DEFAULTS,
+      logLevel: 'silent',
+      ...(dir === undefined ? {} : { databaseUrl: dir.file('heo-power.db') }),
+      ...options.config,
+    };
+    const container = await createContainer(config, {
+      logger: options.logger ?? captureLogs('silent').logger,
+      ...(options.store === undefined ? {} : { store: options.store }),
+    });
+    const app = appFor(container);
+    await app.fastify.ready();
+    return new TestService(container, app, dir);
+  }
+
+  get fastify(): FastifyInstance {
+    return this.app.fastify;
+  }
+
+  get store(): Store {
+    return this.container.store;
+  }
+
+  inject(options: InjectOptions) {
+    return this.fastify.inject(options);
+  }
+
+  async addProvider(
+    name: string,
+    settings: Record<string, number> = { transitionMs: 50 },
+  ): Promise<void> {
+    await this.container.inventory.addProvider({ name, type: 'simulator', settings }, TEST_ACTOR);
+  }
+
+  async addVps(id: string, customerId: string, provider = 'sim', ref?: string): Promise<void> {
+    await this.container.inventory.addResource(
+      { type: 'vps', id, customerId, provider, ...(ref === undefined ? {} : { ref }) },
+      TEST_ACTOR,
+    );
+  }
+
+  async addGame(id: string, customerId: string, provider = 'sim', ref?: string): Promise<void> {
+    await this.container.inventory.addResource(
+      { type: 'game', id, customerId, provider, ...(ref === undefined ? {} : { ref }) },
+      TEST_ACTOR,
+    );
+  }
+
+  /** Creates a key and returns `{ id, key }`. */
+  async createKey(
+    customerId: string,
+    options: TestKeyOptions = {},
+  ): Promise<{ id: string; key: string }> {
+    const { record, plaintext } = await this.container.keys.create(
+      {
+        customerId,
+        scope: options.scope ?? 'power',
+        ...(options.resources === undefined ? {} : { resources: options.resources }),
+        ...(options.expiresInMs === undefined ? {} : { expiresInMs: options.expiresInMs }),
+        ...(options.name === undefined ? {} : { name: options.name }),
+      },
+      TEST_ACTOR,
+    );
+    return { id: record.id, key: plaintext };
+  }
+
+  /** A key that expired an hour ago (created with a clock set in the past). */
+  async createExpiredKey(customerId: string): Promise<{ id: string; key: string }> {
+    const past = new KeyService(this.store, () => Date.now() - 3_600_000);
+    const { record, plaintext } = await past.create(
+      { customerId, scope: 'power', expiresInMs: 60_000 },
+      TEST_ACTOR,
+    );
+    return { id: record.id, key: plaintext };
+  }
+
+  async revokeKey(id: string): Promise<void> {
+    await this.container.keys.revoke(id, TEST_ACTOR);
+  }
+
+  async simulator(name = 'sim'): Promise<SimulatorProvider> {
+    const provider = await this.container.providers.get(name);
+    if (provider === undefined || provider.type !== 'simulator')
+      throw new Error(`no simulator ${name}`);
+    return provider as SimulatorProvider;
+  }
+
+  /** Starts simulated machines directly at the provider, e.g. so that a reset is possible. */
+  async powerOn(...refs: string[]): Promise<void> {
+    const simulator = await this.simulator();
+    for (const ref of refs) {
+      await simulator.power({ resourceType: 'vps', resourceId: ref, ref }, 'start', {
+        requestId: 'test',
+        logger: this.container.logger,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.fastify.close();
+    await this.container.close();
+    this.dir?.remove();
+  }
+}
+
+/** The standard fixture: two customers, each with one VPS and one game server on a simulator. */
+export const startWithCustomers = async (
+  options: TestServiceOptions = {},
+): Promise<TestService> => {
+  const service = await TestService.start(options);
+  await service.addProvider('sim');
+  await service.addVps('vps_123', 'cus_a');
+  await service.addGame('srv_123', 'cus_a');
+  await service.addVps('vps_456', 'cus_b');
+  await service.addGame('srv_456', 'cus_b');
+  return service;
+};
