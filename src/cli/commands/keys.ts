@@ -1,0 +1,144 @@
+import { type Command, Option } from 'commander';
+import { KEY_SCOPES, type KeyScope } from '../../domain/access.js';
+import type { ApiKeyRecord, ResourceRef } from '../../store/store.js';
+import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
+import { collect, duration } from '../parsers.js';
+import { cliActor, withContainer } from '../session.js';
+
+interface CreateOptions extends OutputOptions {
+  readonly customer: string;
+  readonly scope: KeyScope;
+  readonly vps: readonly string[];
+  readonly server: readonly string[];
+  readonly expiresIn?: number;
+  readonly name?: string;
+}
+
+interface ListOptions extends OutputOptions {
+  readonly customer?: string;
+}
+
+export const keyStatus = (key: ApiKeyRecord, now = Date.now()): 'active' | 'revoked' | 'expired' =>
+  key.revokedAt !== null
+    ? 'revoked'
+    : key.expiresAt !== null && key.expiresAt <= now
+      ? 'expired'
+      : 'active';
+
+const resourcesJson = (key: ApiKeyRecord): string | string[] =>
+  key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`);
+
+/** A key as listings show it: never the key, never its digest. */
+const keyJson = (key: ApiKeyRecord) => ({
+  id: key.id,
+  customer: key.customerId,
+  name: key.name,
+  scope: key.scope,
+  resources: resourcesJson(key),
+  display_prefix: key.displayPrefix,
+  status: keyStatus(key),
+  created_at: isoOrNull(key.createdAt),
+  expires_at: isoOrNull(key.expiresAt),
+  revoked_at: isoOrNull(key.revokedAt),
+  last_used_at: isoOrNull(key.lastUsedAt),
+});
+
+export const registerKeyCommands = (program: Command): void => {
+  const keys = program.command('keys').description("manage customers' API keys");
+
+  keys
+    .command('create')
+    .description('create an API key; the key is printed once and never again')
+    .requiredOption('--customer <customer_id>', 'the customer the key belongs to')
+    .addOption(
+      new Option('--scope <scope>', 'power (includes read) or read')
+        .choices(KEY_SCOPES)
+        .default('power'),
+    )
+    .option('--vps <id>', 'limit the key to this VPS (repeatable)', collect, [])
+    .option('--server <id>', 'limit the key to this game server (repeatable)', collect, [])
+    .option('--expires-in <duration>', 'expire after 90s, 15m, 12h, 30d...', duration)
+    .option('--name <label>', 'a label for operators')
+    .option('--json', 'print JSON')
+    .action(async (options: CreateOptions) =>
+      withContainer(async ({ keys: service }) => {
+        const resources: ResourceRef[] = [
+          ...options.vps.map((id) => ({ type: 'vps' as const, id })),
+          ...options.server.map((id) => ({ type: 'game' as const, id })),
+        ];
+        const { record, plaintext } = await service.create(
+          {
+            customerId: options.customer,
+            scope: options.scope,
+            resources,
+            ...(options.expiresIn === undefined ? {} : { expiresInMs: options.expiresIn }),
+            ...(options.name === undefined ? {} : { name: options.name }),
+          },
+          cliActor(),
+        );
+        emit(options, { ...keyJson(record), key: plaintext }, () =>
+          [
+            `created ${record.id} for customer "${record.customerId}" (scope ${record.scope}, resources ${
+              record.resources === null ? 'all' : resourcesJson(record).toString()
+            }${record.expiresAt === null ? '' : `, expires ${isoOrNull(record.expiresAt)}`})`,
+            '',
+            `  ${plaintext}`,
+            '',
+            'This is the only time the key is shown. Store it now.',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  keys
+    .command('revoke <key_id>')
+    .description('revoke a key; takes effect on the very next request')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: OutputOptions) =>
+      withContainer(async ({ keys: service }) => {
+        const record = await service.revoke(id, cliActor());
+        emit(
+          options,
+          keyJson(record),
+          () => `revoked ${record.id} (customer "${record.customerId}")`,
+        );
+      }),
+    );
+
+  keys
+    .command('list')
+    .description('list keys (never the keys themselves)')
+    .option('--customer <customer_id>', "only this customer's keys")
+    .option('--json', 'print JSON')
+    .action(async (options: ListOptions) =>
+      withContainer(async ({ keys: service }) => {
+        const rows = (await service.list(options.customer)).map(keyJson);
+        emit(options, rows, () =>
+          table(
+            [
+              'ID',
+              'CUSTOMER',
+              'SCOPE',
+              'STATUS',
+              'PREFIX',
+              'RESOURCES',
+              'EXPIRES',
+              'LAST USED',
+              'NAME',
+            ],
+            rows.map((r) => [
+              r.id,
+              r.customer,
+              r.scope,
+              r.status,
+              `${r.display_prefix}…`,
+              Array.isArray(r.resources) ? r.resources.join(',') : r.resources,
+              r.expires_at ?? '-',
+              r.last_used_at ?? '-',
+              r.name ?? '',
+            ]),
+          ),
+        );
+      }),
+    );
+};
