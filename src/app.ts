@@ -33,8 +33,10 @@ export interface App {
 /** Builds the HTTP application. It does not listen and reads no environment. */
 export const buildApp = (deps: AppDependencies): App => {
   let draining = false;
+  // Typed as Fastify's logger so the instance keeps Fastify's default generics.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
   const fastify = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance,
     logController: new RequestLogController(),
     genReqId: requestIdOf,
     requestIdHeader: false,

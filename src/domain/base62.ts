@@ -8,7 +8,7 @@ export const randomBase62 = (length: number): string => {
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {
       // 248 = 4 * 62: bytes at or above it would bias the first characters of the alphabet.
-      if (byte < 248) out += BASE62_ALPHABET[byte % 62];
+      if (byte < 248) out += BASE62_ALPHABET.charAt(byte % 62);
       if (out.length === length) break;
     }
   }
@@ -20,7 +20,7 @@ export const encodeBase62 = (value: number, width: number): string => {
   let out = '';
   let rest = value;
   while (rest > 0) {
-    out = BASE62_ALPHABET[rest % 62] + out;
+    out = BASE62_ALPHABET.charAt(rest % 62) + out;
     rest = Math.floor(rest / 62);
   }
   return out.padStart(width, '0');

@@ -53,7 +53,8 @@ export const FAMILIES: readonly PowerFamily[] = [VPS_FAMILY, GAME_FAMILY];
 export const familyOf = (type: ResourceType): PowerFamily =>
   type === 'vps' ? VPS_FAMILY : GAME_FAMILY;
 
-const capitalised = (action: PowerAction): string => action[0]?.toUpperCase() + action.slice(1);
+const capitalised = (action: PowerAction): string =>
+  action.charAt(0).toUpperCase() + action.slice(1);
 
 /** `Start action sent`, as in the reference. */
 export const successMessage = (action: PowerAction): string => `${capitalised(action)} action sent`;

@@ -32,9 +32,6 @@ export class KeyService {
   async create(request: NewKeyRequest, actor: Actor): Promise<CreatedKey> {
     if (!isValidId(request.customerId))
       throw new AdminError(`invalid customer id "${request.customerId}": ${ID_RULE}`);
-    if (request.scope !== 'power' && request.scope !== 'read') {
-      throw new AdminError(`invalid scope "${String(request.scope)}" (use power or read)`);
-    }
     const name = request.name?.trim() || null;
     if (name !== null && name.length > MAX_NAME_LENGTH)
       throw new AdminError(`key name must be at most ${MAX_NAME_LENGTH} characters`);

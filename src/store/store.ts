@@ -5,12 +5,7 @@ export type ProviderType = 'simulator' | 'proxmox' | 'pterodactyl';
 export const PROVIDER_TYPES: readonly ProviderType[] = ['simulator', 'proxmox', 'pterodactyl'];
 
 export type JsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
+  string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 export type JsonObject = { readonly [key: string]: JsonValue };
 
 export interface ProviderRecord {

@@ -13,15 +13,11 @@ export interface CliResult {
 
 /** Environment for a child process: the caller's, minus anything that would change its config. */
 export const childEnv = (extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (
-      name.startsWith('HEO_') ||
-      ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)
-    )
-      delete env[name];
-  }
-  return { ...env, ...extra };
+  const ours = (name: string) =>
+    name.startsWith('HEO_') ||
+    ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name);
+  const inherited = Object.entries(process.env).filter(([name]) => !ours(name));
+  return { ...Object.fromEntries(inherited), ...extra };
 };
 
 /** Runs the built CLI as an operator would, in its own process. */

@@ -4,7 +4,7 @@ import { type Config, DEFAULTS } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { KeyScope } from '../../src/domain/access.js';
 import type { Logger } from '../../src/logger.js';
-import type { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
+import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
 import { appFor } from '../../src/server.js';
 import { KeyService } from '../../src/services/key-service.js';
 import type { Actor, ResourceRef, Store } from '../../src/store/store.js';
@@ -121,9 +121,8 @@ export class TestService {
 
   async simulator(name = 'sim'): Promise<SimulatorProvider> {
     const provider = await this.container.providers.get(name);
-    if (provider === undefined || provider.type !== 'simulator')
-      throw new Error(`no simulator ${name}`);
-    return provider as SimulatorProvider;
+    if (!(provider instanceof SimulatorProvider)) throw new Error(`no simulator ${name}`);
+    return provider;
   }
 
   /** Starts simulated machines directly at the provider, e.g. so that a reset is possible. */

@@ -42,7 +42,8 @@ describe('bad input', () => {
     expect(res.status).toBe(status);
     expect(res.type).toMatch(/^application\/json/);
     expect(JSON.parse(res.body)).toMatchObject({ success: false, error: code });
-    expect(Object.keys(JSON.parse(res.body))).toEqual(['success', 'error', 'message']);
+    const parsed = JSON.parse(res.body) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['success', 'error', 'message']);
   };
 
   it('malformed JSON: 400 invalid_request', async () => {

@@ -27,7 +27,8 @@ describe('serve and the CLI in separate processes', () => {
     server = await startServeProcess(env);
   });
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    // Absent when beforeAll failed.
+    await (server as ServeProcess | undefined)?.stop('SIGKILL');
     dir.remove();
   });
 

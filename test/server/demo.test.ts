@@ -15,7 +15,8 @@ describe('heo-power demo', () => {
     }
   });
   afterAll(async () => {
-    await demo?.stop('SIGKILL');
+    // Absent when beforeAll failed.
+    await (demo as ServeProcess | undefined)?.stop('SIGKILL');
     dir.remove();
   });
 

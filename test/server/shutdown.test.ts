@@ -21,7 +21,8 @@ describe('graceful shutdown on SIGTERM', () => {
     server = await startServeProcess({ ...env, LOG_LEVEL: 'debug' });
   });
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    // Absent when beforeAll failed.
+    await (server as ServeProcess | undefined)?.stop('SIGKILL');
     dir.remove();
   });
 

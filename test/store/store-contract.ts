@@ -38,7 +38,7 @@ const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
   name: null,
   scope: 'power',
   resources: null,
-  hash: `${id.padEnd(64, '0')}`.slice(0, 64),
+  hash: id.padEnd(64, '0').slice(0, 64),
   displayPrefix: 'heo_abcdefgh',
   createdAt: 3_000,
   expiresAt: null,

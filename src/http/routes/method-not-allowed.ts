@@ -8,9 +8,9 @@ export const refuseOtherMethods = (
   allowed: readonly HTTPMethods[],
 ): void => {
   const allow = allowed.join(', ');
-  const others = app.supportedMethods.filter((method) => !allowed.includes(method as HTTPMethods));
+  const others = app.supportedMethods.filter((method) => !allowed.includes(method));
   app.route({
-    method: others as HTTPMethods[],
+    method: others,
     url,
     handler: async () => {
       throw Errors.methodNotAllowed(allow);

@@ -104,9 +104,14 @@ export class SqliteExecutor implements SqlExecutor {
       this.#db.exec('COMMIT');
       return result;
     } catch (error) {
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      this.#rollbackIfOpen();
       throw translate(error);
     }
+  }
+
+  /** COMMIT itself may fail and leave the transaction open, or SQLite may have rolled it back. */
+  #rollbackIfOpen(): void {
+    if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
   }
 
   async close(): Promise<void> {
