@@ -3,9 +3,33 @@ import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../store.j
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
 
-export const INSERT_AUDIT_SQL = `INSERT INTO audit_log (at, request_id, key_id, customer_id,
-  resource_type, resource_id, action, status, error, client_ip, provider, upstream_status,
-  upstream_detail, task_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const AUDIT_COLUMNS = [
+  'at',
+  'request_id',
+  'key_id',
+  'customer_id',
+  'resource_type',
+  'resource_id',
+  'action',
+  'status',
+  'error',
+  'client_ip',
+  'provider',
+  'upstream_status',
+  'upstream_detail',
+  'task_ref',
+] as const;
+
+/** Rows per INSERT: 500 × 14 parameters stays far below both SQLite's and PostgreSQL's limits. */
+const ROWS_PER_STATEMENT = 500;
+const ROW_PLACEHOLDERS = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+
+/** One multi-row INSERT (portable SQL): a batch is one statement, one round trip on PostgreSQL. */
+export const insertAuditSql = (rows: number): string =>
+  `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES ${Array.from(
+    { length: rows },
+    () => ROW_PLACEHOLDERS,
+  ).join(', ')}`;
 
 export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.at,
@@ -46,7 +70,18 @@ export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: SqlExecutor) {}
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
-    if (entries.length > 0) await this.db.runBatch(INSERT_AUDIT_SQL, entries.map(auditParams));
+    if (entries.length === 0) return;
+    if (entries.length <= ROWS_PER_STATEMENT) {
+      // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
+      await this.db.run(insertAuditSql(entries.length), entries.flatMap(auditParams));
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
+        const chunk = entries.slice(start, start + ROWS_PER_STATEMENT);
+        await tx.run(insertAuditSql(chunk.length), chunk.flatMap(auditParams));
+      }
+    });
   }
 
   async list(query: AuditQuery): Promise<readonly AuditRecord[]> {

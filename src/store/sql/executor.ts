@@ -29,5 +29,10 @@ export interface SqlExecutor {
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
   /** Runs `work` in a transaction. `work` must only use `tx` and await nothing else. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `callback` once the current transaction has committed (at once outside a transaction);
+   * dropped if it rolls back. For in-process effects that must not be seen before the commit.
+   */
+  afterCommit(callback: () => void): void;
   close(): Promise<void>;
 }

@@ -122,13 +122,17 @@ export class SqlKeyStore implements KeyStore {
 
   revoke(id: string, at: number, actor: Actor): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const exists = await tx.get('SELECT revoked_at FROM api_keys WHERE id = ?', [id]);
-      if (exists === undefined) return false;
-      if (exists.revoked_at === null) {
-        await tx.run('UPDATE api_keys SET revoked_at = ? WHERE id = ?', [at, id]);
-        await recordOperatorEvent(tx, actor, 'key.revoke', id, null, at);
-        await this.signal(tx);
+      // Conditional update: of two concurrent revocations (two operators, two processes), only
+      // the first changes the row, so the first revocation time is the one kept.
+      const changed = await tx.run(
+        'UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+        [at, id],
+      );
+      if (changed === 0) {
+        return (await tx.get('SELECT 1 AS found FROM api_keys WHERE id = ?', [id])) !== undefined;
       }
+      await recordOperatorEvent(tx, actor, 'key.revoke', id, null, at);
+      await this.signal(tx);
       return true;
     });
   }

@@ -19,15 +19,18 @@ export const readMigrationStatus = async (db: SqlExecutor): Promise<MigrationSta
   return { current, latest: LATEST_VERSION, pending };
 };
 
+export type ExclusiveMigration = <T>(work: (db: SqlExecutor) => Promise<T>) => Promise<T>;
+
 /**
  * Applies pending migrations in order, each in its own transaction together with its history row.
- * `exclusive` serialises concurrent migrators (an advisory lock on PostgreSQL).
+ * `exclusive` serialises concurrent migrators (an advisory lock on PostgreSQL) and may provide a
+ * session of its own to migrate with; what was applied is read again once it holds the lock.
  */
 export const applyMigrations = async (
-  db: SqlExecutor,
-  exclusive: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+  pool: SqlExecutor,
+  exclusive: ExclusiveMigration = (work) => work(pool),
 ): Promise<readonly string[]> =>
-  exclusive(async () => {
+  exclusive(async (db) => {
     await db.run(
       `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
         version INTEGER PRIMARY KEY,

@@ -3,7 +3,7 @@ import { SqlAuditStore } from './audit.js';
 import { bumpConfigVersion, type ChangeSignal } from './change-signal.js';
 import type { SqlExecutor } from './executor.js';
 import { SqlKeyStore } from './keys.js';
-import { applyMigrations, readMigrationStatus } from './migrator.js';
+import { applyMigrations, type ExclusiveMigration, readMigrationStatus } from './migrator.js';
 import { SqlOperatorLogStore } from './operator-log.js';
 import { SqlProviderStore } from './providers.js';
 import { SqlResourceStore } from './resources.js';
@@ -15,7 +15,11 @@ export interface SqlStoreParts {
   readonly changes: ChangeFeed;
   /** Runs after the config version is bumped, inside the same transaction. */
   readonly onChange?: ChangeSignal;
-  readonly exclusiveMigration?: <T>(work: () => Promise<T>) => Promise<T>;
+  /**
+   * Serialises migrators across processes (an advisory lock on PostgreSQL) and hands `work` the
+   * executor to migrate with; without it, migrations run on `db`.
+   */
+  readonly exclusiveMigration?: ExclusiveMigration;
   readonly close?: () => Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreConflictError, StoreReferenceError, StoreUnavailableError } from '../errors.js';
 import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
 
@@ -25,12 +26,14 @@ const translate = (error: unknown): unknown => {
 
 /**
  * better-sqlite3 is synchronous; the executor wraps its results in promises so that the same
- * repositories run on PostgreSQL. Statements are prepared once and reused.
+ * repositories run on PostgreSQL. Statements are prepared once and reused; the cache is bounded
+ * because multi-row inserts make one statement per batch size.
  */
 export class SqliteExecutor implements SqlExecutor {
   readonly capabilities = SQLITE_CAPABILITIES;
   readonly #db: Database;
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements = new BoundedCache<string, Statement>(256);
+  #afterCommit: (() => void)[] = [];
 
   constructor(db: Database) {
     this.#db = db;
@@ -102,11 +105,20 @@ export class SqliteExecutor implements SqlExecutor {
     try {
       const result = await work(this);
       this.#db.exec('COMMIT');
+      const callbacks = this.#afterCommit;
+      this.#afterCommit = [];
+      for (const callback of callbacks) callback();
       return result;
     } catch (error) {
+      this.#afterCommit = [];
       this.#rollbackIfOpen();
       throw translate(error);
     }
+  }
+
+  afterCommit(callback: () => void): void {
+    if (this.#db.inTransaction) this.#afterCommit.push(callback);
+    else callback();
   }
 
   /** COMMIT itself may fail and leave the transaction open, or SQLite may have rolled it back. */
