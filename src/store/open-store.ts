@@ -1,9 +1,20 @@
+import { DEFAULTS } from '../config.js';
+import type { Log } from '../logger.js';
+import { openPostgresStore } from './postgres/open-postgres.js';
 import { openSqliteStore, type SqliteSynchronous } from './sqlite/open-sqlite.js';
 import type { Store } from './store.js';
 
 export interface StoreOptions {
   readonly databaseUrl: string;
   readonly sqliteSynchronous?: SqliteSynchronous;
+  /** PostgreSQL: most pooled connections. */
+  readonly poolSize?: number;
+  /** PostgreSQL: bound of connecting, of each statement and of each store operation. */
+  readonly timeoutMs?: number;
+  /** PostgreSQL: where connection trouble is reported. */
+  readonly logger?: Log;
+  /** PostgreSQL: listen for configuration changes (servers do; CLI commands need not). */
+  readonly watchChanges?: boolean;
 }
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.test(url);
@@ -11,9 +22,22 @@ export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.te
 /** `./data/heo-power.db`, `file:./x.db` or `sqlite:./x.db` select the embedded SQLite store. */
 export const sqlitePathOf = (url: string): string => url.replace(/^(file|sqlite):(\/\/)?/i, '');
 
+const silent: Log = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
 export const openStore = async (options: StoreOptions): Promise<Store> => {
   if (isPostgresUrl(options.databaseUrl)) {
-    throw new Error('PostgreSQL support is not available in this build');
+    return openPostgresStore({
+      url: options.databaseUrl,
+      poolSize: options.poolSize ?? DEFAULTS.storePoolSize,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.storeTimeoutMs,
+      logger: options.logger ?? silent,
+      ...(options.watchChanges === undefined ? {} : { watchChanges: options.watchChanges }),
+    });
   }
   return openSqliteStore({
     path: sqlitePathOf(options.databaseUrl),

@@ -1,0 +1,246 @@
+import { type ClientBase, type Pool, type QueryResult, TypeOverrides } from 'pg';
+import { BoundedCache } from '../../lib/bounded-cache.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
+import { isConnectionFailure, translatePgError } from './pg-errors.js';
+
+export const POSTGRES_CAPABILITIES: SqlCapabilities = {
+  bigint: 'BIGINT',
+  autoIdPrimaryKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  tableExistsQuery:
+    'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
+};
+
+const INT8_OID = 20;
+
+/**
+ * Type parsers of heo-power's pools and clients only (never pg's global ones): `BIGINT` columns
+ * (epoch milliseconds, ids, counts) come back as numbers, as they do from SQLite.
+ */
+export const pgTypes = (): TypeOverrides => {
+  const overrides = new TypeOverrides();
+  overrides.setTypeParser(INT8_OID, 'text', (value: string): number => Number(value));
+  return overrides;
+};
+
+/** `?` placeholders as PostgreSQL's `$1, $2...`, skipping quoted text; memoised per statement. */
+export class Placeholders {
+  readonly #cache = new BoundedCache<string, string>(1_024);
+
+  positional(sql: string): string {
+    let translated = this.#cache.get(sql);
+    if (translated === undefined) {
+      translated = toPositional(sql);
+      this.#cache.set(sql, translated);
+    }
+    return translated;
+  }
+}
+
+export const toPositional = (sql: string): string => {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote !== null) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+};
+
+/** Rejects with `StoreUnavailableError` if `work` has not settled within `ms`. */
+export const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new StoreUnavailableError(`no answer from the database within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+};
+
+const ignoreError = (): void => undefined;
+
+/**
+ * Statements on one connection: a transaction checked out of the pool, or the migrator's own
+ * session. A nested `transaction` joins the one in progress.
+ */
+export class PgSessionExecutor implements SqlExecutor {
+  readonly capabilities = POSTGRES_CAPABILITIES;
+  readonly #client: ClientBase;
+  readonly #placeholders: Placeholders;
+  #inTransaction = false;
+  #afterCommit: (() => void)[] = [];
+
+  constructor(client: ClientBase, placeholders: Placeholders) {
+    this.#client = client;
+    this.#placeholders = placeholders;
+  }
+
+  async #query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    try {
+      return await this.#client.query({
+        text: this.#placeholders.positional(sql),
+        values: [...params],
+      });
+    } catch (error) {
+      throw translatePgError(error);
+    }
+  }
+
+  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return (await this.#query(sql, params)).rows as T[];
+  }
+
+  async get<T extends SqlRow>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T | undefined> {
+    return (await this.#query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return (await this.#query(sql, params)).rowCount ?? 0;
+  }
+
+  async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      for (const row of rows) await tx.run(sql, row);
+    });
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return work(this);
+    await this.#query('BEGIN', []);
+    this.#inTransaction = true;
+    try {
+      const result = await work(this);
+      await this.#query('COMMIT', []);
+      this.#inTransaction = false;
+      const callbacks = this.#afterCommit;
+      this.#afterCommit = [];
+      for (const callback of callbacks) callback();
+      return result;
+    } catch (error) {
+      this.#afterCommit = [];
+      if (this.#inTransaction) {
+        this.#inTransaction = false;
+        // On a broken connection the rollback fails too; the server rolls back on its own.
+        await this.#client.query('ROLLBACK').catch(ignoreError);
+      }
+      throw translatePgError(error);
+    }
+  }
+
+  afterCommit(callback: () => void): void {
+    if (this.#inTransaction) this.#afterCommit.push(callback);
+    else callback();
+  }
+
+  async close(): Promise<void> {
+    // The session's owner releases or ends the connection.
+  }
+}
+
+/**
+ * The store's executor over a pg pool. Each statement checks a connection out, runs and returns
+ * it (a broken connection is dropped from the pool); each operation is bounded by `timeoutMs`,
+ * so a database that stopped answering fails a request with `StoreUnavailableError` instead of
+ * holding it.
+ */
+export class PgPoolExecutor implements SqlExecutor {
+  readonly capabilities = POSTGRES_CAPABILITIES;
+  readonly #pool: Pool;
+  readonly #timeoutMs: number;
+  readonly #placeholders = new Placeholders();
+
+  constructor(pool: Pool, timeoutMs: number) {
+    this.#pool = pool;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  get placeholders(): Placeholders {
+    return this.#placeholders;
+  }
+
+  async #withClient<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
+    let client;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw translatePgError(error);
+    }
+    // A connection that fails between two statements emits 'error' while checked out; without a
+    // listener that would end the process. The failure shows on the next statement instead.
+    client.on('error', ignoreError);
+    let failure: unknown;
+    try {
+      return await work(client);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      client.off('error', ignoreError);
+      client.release(failure !== undefined && isConnectionFailure(failure) ? true : undefined);
+    }
+  }
+
+  async #query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const text = this.#placeholders.positional(sql);
+    return withDeadline(
+      this.#withClient(async (client) => {
+        try {
+          return await client.query({ text, values: [...params] });
+        } catch (error) {
+          throw translatePgError(error);
+        }
+      }),
+      this.#timeoutMs,
+    );
+  }
+
+  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return (await this.#query(sql, params)).rows as T[];
+  }
+
+  async get<T extends SqlRow>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T | undefined> {
+    return (await this.#query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return (await this.#query(sql, params)).rowCount ?? 0;
+  }
+
+  async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      for (const row of rows) await tx.run(sql, row);
+    });
+  }
+
+  /** Every statement of `work` runs on one checked-out connection, between BEGIN and COMMIT. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#withClient((client) =>
+      new PgSessionExecutor(client, this.#placeholders).transaction(work),
+    );
+  }
+
+  afterCommit(callback: () => void): void {
+    callback();
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
