@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * The only reader of `process.env`. Every setting is validated once, at start, and every problem
  * is reported in one error.
@@ -13,6 +15,12 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'silent',
 ];
 
+/**
+ * Which peers may tell the client's address in `X-Forwarded-For`: nobody (`false`), every peer
+ * (`true`), the last N proxies (a hop count), or the listed proxy addresses and networks.
+ */
+export type TrustProxy = boolean | number | readonly string[];
+
 export interface Config {
   readonly databaseUrl: string;
   readonly host: string;
@@ -21,6 +29,16 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly providerTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** PostgreSQL: most pooled connections per instance. */
+  readonly storePoolSize: number;
+  /** PostgreSQL: bound of connecting and of each store operation. */
+  readonly storeTimeoutMs: number;
+  /** `null`: rate limits are counted in this process only. */
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  /** Bound of connecting to Redis and of each Redis command. */
+  readonly redisTimeoutMs: number;
+  readonly trustProxy: TrustProxy;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -31,6 +49,12 @@ export const DEFAULTS: Config = Object.freeze({
   rateLimitPerMinute: 60,
   providerTimeoutMs: 10_000,
   shutdownTimeoutMs: 10_000,
+  storePoolSize: 10,
+  storeTimeoutMs: 5_000,
+  redisUrl: null,
+  redisPrefix: 'heo-power:',
+  redisTimeoutMs: 500,
+  trustProxy: false,
 });
 
 export class ConfigError extends Error {
@@ -68,6 +92,81 @@ const text = (env: Env, name: string, fallback: string): string => {
   return raw === undefined || raw === '' ? fallback : raw;
 };
 
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** A SQLite path (optionally `file:`/`sqlite:`) or a `postgres://` URL. Never echoes a URL. */
+const databaseUrl = (env: Env, problems: string[]): string => {
+  const value = text(env, 'DATABASE_URL', DEFAULTS.databaseUrl);
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    if (!hasHost(value)) problems.push('DATABASE_URL is not a valid postgres:// URL with a host');
+  } else if (URL_SCHEME.test(value) && !/^(file|sqlite):/i.test(value)) {
+    problems.push(
+      'DATABASE_URL must be a SQLite file path (file: and sqlite: allowed) or a postgres:// URL',
+    );
+  }
+  return value;
+};
+
+const hasHost = (value: string): boolean => {
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
+};
+
+const redisUrl = (env: Env, problems: string[]): string | null => {
+  const value = env.REDIS_URL?.trim();
+  if (value === undefined || value === '') return null;
+  if (!/^rediss?:\/\//i.test(value) || !hasHost(value)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL with a host');
+  }
+  return value;
+};
+
+const redisPrefix = (env: Env, problems: string[]): string => {
+  const raw = env.HEO_REDIS_PREFIX;
+  if (raw === undefined || raw === '') return DEFAULTS.redisPrefix;
+  if (!/^[!-~]{1,100}$/.test(raw)) {
+    problems.push(
+      `HEO_REDIS_PREFIX must be 1 to 100 printable characters without spaces (got "${raw}")`,
+    );
+    return DEFAULTS.redisPrefix;
+  }
+  return raw;
+};
+
+const NAMED_NETWORKS = ['loopback', 'linklocal', 'uniquelocal'];
+
+const isAddressOrNetwork = (entry: string): boolean => {
+  if (NAMED_NETWORKS.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^[0-9]{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+};
+
+const trustProxy = (env: Env, problems: string[]): TrustProxy => {
+  const raw = env.HEO_TRUST_PROXY?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || ['false', 'off', 'no', '0'].includes(raw)) return false;
+  if (['true', 'on', 'yes'].includes(raw)) return true;
+  if (/^[0-9]+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops <= 100) return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const invalid = entries.filter((entry) => !isAddressOrNetwork(entry));
+  if (invalid.length > 0) {
+    problems.push(
+      `HEO_TRUST_PROXY must be false, true, a hop count from 1 to 100, or a comma-separated list of proxy addresses and networks (CIDR, loopback, linklocal, uniquelocal) (not understood: "${invalid.join('", "')}")`,
+    );
+    return false;
+  }
+  return Object.freeze(entries);
+};
+
 export const loadConfig = (env: Env = process.env): Config => {
   const problems: string[] = [];
   const logLevel = text(env, 'LOG_LEVEL', DEFAULTS.logLevel).toLowerCase();
@@ -75,7 +174,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   }
   const config: Config = {
-    databaseUrl: text(env, 'DATABASE_URL', DEFAULTS.databaseUrl),
+    databaseUrl: databaseUrl(env, problems),
     host: text(env, 'HOST', DEFAULTS.host),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65_535, problems),
     logLevel: LOG_LEVELS.includes(logLevel as LogLevel)
@@ -105,6 +204,26 @@ export const loadConfig = (env: Env = process.env): Config => {
       600_000,
       problems,
     ),
+    storePoolSize: integer(env, 'HEO_STORE_POOL_SIZE', DEFAULTS.storePoolSize, 1, 1_000, problems),
+    storeTimeoutMs: integer(
+      env,
+      'HEO_STORE_TIMEOUT_MS',
+      DEFAULTS.storeTimeoutMs,
+      100,
+      300_000,
+      problems,
+    ),
+    redisUrl: redisUrl(env, problems),
+    redisPrefix: redisPrefix(env, problems),
+    redisTimeoutMs: integer(
+      env,
+      'HEO_REDIS_TIMEOUT_MS',
+      DEFAULTS.redisTimeoutMs,
+      10,
+      60_000,
+      problems,
+    ),
+    trustProxy: trustProxy(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, loadConfig } from '../src/config.js';
 
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
 describe('configuration', () => {
   it('has documented defaults', () => {
     expect(loadConfig({})).toEqual({
@@ -11,6 +21,12 @@ describe('configuration', () => {
       rateLimitPerMinute: 60,
       providerTimeoutMs: 10_000,
       shutdownTimeoutMs: 10_000,
+      storePoolSize: 10,
+      storeTimeoutMs: 5_000,
+      redisUrl: null,
+      redisPrefix: 'heo-power:',
+      redisTimeoutMs: 500,
+      trustProxy: false,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -25,6 +41,12 @@ describe('configuration', () => {
         HEO_RATE_LIMIT_PER_MINUTE: '120',
         HEO_PROVIDER_TIMEOUT_MS: '2500',
         HEO_SHUTDOWN_TIMEOUT_MS: '5000',
+        HEO_STORE_POOL_SIZE: '25',
+        HEO_STORE_TIMEOUT_MS: '1500',
+        REDIS_URL: 'redis://:secret@cache.internal:6380/2',
+        HEO_REDIS_PREFIX: 'prod-eu:',
+        HEO_REDIS_TIMEOUT_MS: '200',
+        HEO_TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -34,6 +56,12 @@ describe('configuration', () => {
       rateLimitPerMinute: 120,
       providerTimeoutMs: 2500,
       shutdownTimeoutMs: 5000,
+      storePoolSize: 25,
+      storeTimeoutMs: 1500,
+      redisUrl: 'redis://:secret@cache.internal:6380/2',
+      redisPrefix: 'prod-eu:',
+      redisTimeoutMs: 200,
+      trustProxy: ['10.0.0.0/8', '192.0.2.1'],
     });
   });
 
@@ -54,6 +82,85 @@ describe('configuration', () => {
     expect(problems).toHaveLength(4);
     expect(problems.join('\n')).toMatch(
       /LOG_LEVEL[\s\S]*PORT[\s\S]*HEO_RATE_LIMIT_PER_MINUTE[\s\S]*HEO_PROVIDER_TIMEOUT_MS/,
+    );
+  });
+
+  describe('DATABASE_URL', () => {
+    it.each([
+      './data/heo-power.db',
+      'file:./x.db',
+      'sqlite:///var/lib/heo/x.db',
+      'postgres://heo:secret@db.internal:5432/heo',
+      'postgresql://db.internal/heo?options=-c%20search_path%3Dheo',
+    ])('accepts %s', (url) => {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    });
+
+    it('refuses other databases and postgres URLs without a host, never echoing the URL', () => {
+      expect(problemsOf({ DATABASE_URL: 'mysql://root:hunter2@db/heo' })).toEqual([
+        'DATABASE_URL must be a SQLite file path (file: and sqlite: allowed) or a postgres:// URL',
+      ]);
+      const problems = problemsOf({ DATABASE_URL: 'postgres://:hunter2@/heo' });
+      expect(problems).toEqual(['DATABASE_URL is not a valid postgres:// URL with a host']);
+      expect(problems.join()).not.toContain('hunter2');
+    });
+  });
+
+  describe('PostgreSQL pool and time-out', () => {
+    it('refuses values out of range', () => {
+      expect(problemsOf({ HEO_STORE_POOL_SIZE: '0', HEO_STORE_TIMEOUT_MS: '50' })).toEqual([
+        'HEO_STORE_POOL_SIZE must be a whole number from 1 to 1000 (got "0")',
+        'HEO_STORE_TIMEOUT_MS must be a whole number from 100 to 300000 (got "50")',
+      ]);
+    });
+  });
+
+  describe('Redis', () => {
+    it('accepts redis:// and rediss:// URLs', () => {
+      expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
+      expect(loadConfig({ REDIS_URL: '  ' }).redisUrl).toBeNull();
+    });
+
+    it('refuses anything else, a bad prefix and a bad time-out, never echoing the URL', () => {
+      const problems = problemsOf({
+        REDIS_URL: 'http://user:hunter2@cache',
+        HEO_REDIS_PREFIX: 'has space',
+        HEO_REDIS_TIMEOUT_MS: '5',
+      });
+      expect(problems).toEqual([
+        'REDIS_URL must be a redis:// or rediss:// URL with a host',
+        'HEO_REDIS_PREFIX must be 1 to 100 printable characters without spaces (got "has space")',
+        'HEO_REDIS_TIMEOUT_MS must be a whole number from 10 to 60000 (got "5")',
+      ]);
+      expect(problems.join()).not.toContain('hunter2');
+    });
+  });
+
+  describe('HEO_TRUST_PROXY', () => {
+    it.each([
+      ['', false],
+      ['false', false],
+      ['off', false],
+      ['0', false],
+      ['true', true],
+      ['TRUE', true],
+      ['yes', true],
+      ['1', 1],
+      ['2', 2],
+      ['127.0.0.1', ['127.0.0.1']],
+      ['loopback,10.0.0.0/8, fd00::/8', ['loopback', '10.0.0.0/8', 'fd00::/8']],
+      ['::1', ['::1']],
+    ])('reads "%s"', (value, expected) => {
+      expect(loadConfig({ HEO_TRUST_PROXY: value }).trustProxy).toEqual(expected);
+    });
+
+    it.each(['maybe', '10.0.0.0/33', '10.0.0.1,nonsense', '101', '1.2.3', '10.0.0.0/8/1'])(
+      'refuses "%s"',
+      (value) => {
+        const problems = problemsOf({ HEO_TRUST_PROXY: value });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^HEO_TRUST_PROXY must be false, true, a hop count/);
+      },
     );
   });
 });
