@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AuditWriter } from './audit/audit-writer.js';
+import type { TrustProxy } from './config.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler, registerErrorHandling } from './http/error-handler.js';
@@ -20,8 +21,8 @@ export interface AppDependencies {
   readonly power: PowerService;
   readonly audit: AuditWriter;
   readonly checkStore: () => Promise<void>;
-  /** Whether to believe `X-Forwarded-For` from the peer (behind a load balancer). */
-  readonly trustProxy?: boolean;
+  /** Which peers to believe about the client address in `X-Forwarded-For` (load balancers). */
+  readonly trustProxy?: TrustProxy;
 }
 
 export interface App {
@@ -29,6 +30,15 @@ export interface App {
   /** Stop advertising readiness and close connections after their current request. */
   drain(): void;
 }
+
+/** A hop count N trusts the N nearest proxies: the client is the N-th address from the right. */
+const fastifyTrustProxy = (
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) => {
+  if (typeof trust === 'boolean') return trust;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
+};
 
 /** Builds the HTTP application. It does not listen and reads no environment. */
 export const buildApp = (deps: AppDependencies): App => {
@@ -46,7 +56,7 @@ export const buildApp = (deps: AppDependencies): App => {
     exposeHeadRoutes: false,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(deps.trustProxy ?? false),
     clientErrorHandler: clientErrorHandler(deps.logger),
     frameworkErrors: (thrown, _request, reply: FastifyReply) => {
       const { error } = toApiError(thrown);

@@ -7,6 +7,7 @@ import type { ProviderKind } from './providers/provider.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { MemoryRateLimiter } from './ratelimit/memory-rate-limiter.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
+import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
 import { Directory } from './services/directory.js';
 import { Inventory } from './services/inventory.js';
 import { KeyService } from './services/key-service.js';
@@ -37,6 +38,11 @@ export interface ContainerOverrides {
   readonly logger?: Logger;
   readonly store?: Store;
   readonly limiter?: RateLimiter;
+  /**
+   * `false` for operator commands: they answer no API request, so they need neither the shared
+   * rate limiter (Redis) nor a connection listening for configuration changes. Default `true`.
+   */
+  readonly serving?: boolean;
 }
 
 /**
@@ -62,7 +68,16 @@ export const createContainer = async (
   overrides: ContainerOverrides = {},
 ): Promise<Container> => {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const store = overrides.store ?? (await openStore({ databaseUrl: config.databaseUrl }));
+  const serving = overrides.serving ?? true;
+  const store =
+    overrides.store ??
+    (await openStore({
+      databaseUrl: config.databaseUrl,
+      poolSize: config.storePoolSize,
+      timeoutMs: config.storeTimeoutMs,
+      logger,
+      watchChanges: serving,
+    }));
   try {
     await prepareStore(store, logger);
   } catch (error) {
@@ -76,9 +91,24 @@ export const createContainer = async (
   });
   const directory = new Directory(store, providers);
   const authenticator = new Authenticator({ directory, keys: store.keys, logger });
-  const limiter =
-    overrides.limiter ??
-    new MemoryRateLimiter({ limit: config.rateLimitPerMinute, windowMs: 60_000 });
+  const policy = { limit: config.rateLimitPerMinute, windowMs: 60_000 };
+  let limiter: RateLimiter;
+  try {
+    limiter =
+      overrides.limiter ??
+      (serving && config.redisUrl !== null
+        ? await RedisRateLimiter.connect({
+            url: config.redisUrl,
+            prefix: config.redisPrefix,
+            policy,
+            timeoutMs: config.redisTimeoutMs,
+            logger,
+          })
+        : new MemoryRateLimiter(policy));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const audit = new AuditWriter(store.audit, logger);
 
   return {

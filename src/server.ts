@@ -19,6 +19,7 @@ export const appFor = (container: Container): App =>
     power: container.power,
     audit: container.audit,
     checkStore: () => container.store.ping(),
+    trustProxy: container.config.trustProxy,
   });
 
 export const startServer = async (
@@ -73,7 +74,16 @@ export const runServer = async (
     await server.close();
     logger.info('stopped');
   });
-  logger.info({ url: server.url, store: server.container.store.dialect }, 'heo-power listening');
+  const { config: running, store } = server.container;
+  logger.info(
+    {
+      url: server.url,
+      store: store.dialect,
+      rateLimits: running.redisUrl === null ? 'memory' : 'redis',
+      trustProxy: running.trustProxy,
+    },
+    'heo-power listening',
+  );
   onListening?.(server);
   return server;
 };

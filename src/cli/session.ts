@@ -8,7 +8,10 @@ import type { Actor } from '../store/store.js';
 export const withContainer = async <T>(work: (container: Container) => Promise<T>): Promise<T> => {
   const config = loadConfig();
   const level = process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel;
-  const container = await createContainer(config, { logger: createLogger(level, process.stderr) });
+  const container = await createContainer(config, {
+    logger: createLogger(level, process.stderr),
+    serving: false,
+  });
   try {
     return await work(container);
   } finally {

@@ -89,6 +89,7 @@ export const registerDemoCommand = (program: Command): void => {
       const config = loadConfig(env);
       const setup = await createContainer(config, {
         logger: createLogger(config.logLevel, process.stderr),
+        serving: false,
       });
       let keys: { power: string; read: string };
       try {

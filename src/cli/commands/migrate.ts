@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { createLogger } from '../../logger.js';
 import { openStore } from '../../store/open-store.js';
 import { emit, type OutputOptions } from '../output.js';
 
@@ -10,7 +11,14 @@ export const registerMigrateCommand = (program: Command): void => {
     .option('--json', 'print JSON')
     .action(async (options: OutputOptions) => {
       const config = loadConfig();
-      const store = await openStore({ databaseUrl: config.databaseUrl });
+      const level = process.env.LOG_LEVEL === undefined ? 'info' : config.logLevel;
+      const store = await openStore({
+        databaseUrl: config.databaseUrl,
+        poolSize: config.storePoolSize,
+        timeoutMs: config.storeTimeoutMs,
+        logger: createLogger(level, process.stderr),
+        watchChanges: false,
+      });
       try {
         const applied = await store.migrate();
         const status = await store.migrationStatus();

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Log } from '../logger.js';
+import { MemoryRateLimiter } from './memory-rate-limiter.js';
+import type { RateLimitDecision, RateLimiter, RateLimitPolicy } from './rate-limiter.js';
+
+/**
+ * One atomic step per request: count it, open the window at the key's first request (as the
+ * in-memory limiter does), and return the count with the time left in the window. A key without
+ * an expiry (it cannot happen through this script, but a key written by hand could) gets one.
+ */
+const CONSUME_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+const CONSUME_SHA = createHash('sha1').update(CONSUME_SCRIPT).digest('hex');
+
+export interface RedisRateLimiterOptions {
+  readonly url: string;
+  /** Prepended to every key, so deployments (and test runs) sharing a Redis stay apart. */
+  readonly prefix: string;
+  readonly policy: RateLimitPolicy;
+  /** Bound of connecting and of each command: past it, the request is counted locally. */
+  readonly timeoutMs: number;
+  readonly logger: Log;
+  /** How often Redis is tried again while counting locally. */
+  readonly probeIntervalMs?: number;
+}
+
+const isCountAndTtl = (reply: unknown): reply is [number, number] =>
+  Array.isArray(reply) &&
+  reply.length === 2 &&
+  typeof reply[0] === 'number' &&
+  typeof reply[1] === 'number';
+
+/**
+ * The per-key limit shared by every instance through Redis: one script call per request.
+ *
+ * Redis is a dependency the API can live without for a while. Commands fail fast (no offline
+ * queue, a short command time-out); when one fails, this instance counts on its own in-memory
+ * "insurance" limiter (the same limit, so a key may get up to that limit per instance while
+ * Redis is away), logs that once, and tries Redis in the background until it answers, then logs
+ * that once and shares the counts again.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly #redis: Redis;
+  readonly #options: RedisRateLimiterOptions;
+  readonly #insurance: MemoryRateLimiter;
+  readonly #probe: NodeJS.Timeout;
+  #shared = true;
+  #probing = false;
+
+  private constructor(options: RedisRateLimiterOptions) {
+    this.#options = options;
+    this.#insurance = new MemoryRateLimiter(options.policy);
+    this.#redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
+      lazyConnect: true,
+    });
+    // Connection errors also surface as failed commands; reported there, once per outage.
+    this.#redis.on('error', (error: unknown) => {
+      options.logger.debug({ err: error }, 'redis connection error');
+    });
+    this.#probe = setInterval(() => void this.#tryRedis(), options.probeIntervalMs ?? 1_000);
+    this.#probe.unref();
+  }
+
+  /** Connects (bounded by the time-out); an unreachable Redis only means counting locally. */
+  static async connect(options: RedisRateLimiterOptions): Promise<RedisRateLimiter> {
+    const limiter = new RedisRateLimiter(options);
+    try {
+      await limiter.#redis.connect();
+    } catch (error) {
+      limiter.#fallBack(error);
+    }
+    return limiter;
+  }
+
+  /** Whether decisions currently come from Redis (shared by all instances). */
+  get shared(): boolean {
+    return this.#shared;
+  }
+
+  async consume(subject: string): Promise<RateLimitDecision> {
+    if (!this.#shared) return this.#insurance.consumeSync(subject);
+    const { limit, windowMs } = this.#options.policy;
+    let reply: unknown;
+    try {
+      reply = await this.#evaluate(`${this.#options.prefix}ratelimit:${subject}`, windowMs);
+    } catch (error) {
+      this.#fallBack(error);
+      return this.#insurance.consumeSync(subject);
+    }
+    if (!isCountAndTtl(reply)) {
+      this.#fallBack(new Error('unexpected reply from the rate limit script'));
+      return this.#insurance.consumeSync(subject);
+    }
+    const [count, ttlMs] = reply;
+    return {
+      allowed: count <= limit,
+      limit,
+      remaining: Math.max(0, limit - count),
+      resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#probe);
+    this.#redis.disconnect();
+    await this.#insurance.close();
+  }
+
+  async #evaluate(key: string, windowMs: number): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(CONSUME_SHA, 1, key, windowMs);
+    } catch (error) {
+      // First use on this Redis (or after a restart or SCRIPT FLUSH): send the script itself.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.#redis.eval(CONSUME_SCRIPT, 1, key, windowMs);
+    }
+  }
+
+  #fallBack(error: unknown): void {
+    if (!this.#shared) return;
+    this.#shared = false;
+    this.#options.logger.warn(
+      { err: error },
+      'Redis unreachable: rate limits are counted per instance until it is back',
+    );
+  }
+
+  async #tryRedis(): Promise<void> {
+    if (this.#shared || this.#probing) return;
+    this.#probing = true;
+    try {
+      if (this.#redis.status === 'wait') await this.#redis.connect();
+      await this.#redis.ping();
+      this.#shared = true;
+      this.#options.logger.info('Redis reachable again: rate limits are shared again');
+    } catch {
+      // Still away; ioredis keeps reconnecting and the next probe tries again.
+    } finally {
+      this.#probing = false;
+    }
+  }
+}
