@@ -8,12 +8,14 @@ import { SimulatorProvider } from '../../src/providers/simulator/simulator-provi
 import { appFor } from '../../src/server.js';
 import { KeyService } from '../../src/services/key-service.js';
 import type { Actor, ResourceRef, Store } from '../../src/store/store.js';
+import { type Backend, type Provisioned, SQLITE } from './backends.js';
 import { captureLogs } from './log-capture.js';
-import { type TempDir, tempDir } from './temp-dir.js';
 
 export const TEST_ACTOR: Actor = { name: 'test' };
 
 export interface TestServiceOptions {
+  /** What it runs on; SQLite with in-memory limits unless told. */
+  readonly backend?: Backend;
   readonly config?: Partial<Config>;
   readonly logger?: Logger;
   readonly store?: Store;
@@ -27,31 +29,38 @@ export interface TestKeyOptions {
 }
 
 /**
- * The real service, built as `serve` builds it, on a fresh SQLite file in a temporary folder:
- * no module is replaced. HTTP goes through `inject` (no socket) unless a test listens.
+ * The real service, built as `serve` builds it, on storage of its own (a fresh SQLite file in a
+ * temporary folder, or a fresh PostgreSQL schema and Redis key prefix): no module is replaced.
+ * HTTP goes through `inject` (no socket) unless a test listens.
  */
 export class TestService {
   private constructor(
     readonly container: Container,
     readonly app: App,
-    readonly dir: TempDir | undefined,
+    readonly storage: Provisioned | undefined,
   ) {}
 
   static async start(options: TestServiceOptions = {}): Promise<TestService> {
-    const dir = options.store === undefined ? tempDir() : undefined;
+    const storage =
+      options.store === undefined ? await (options.backend ?? SQLITE).provision() : undefined;
     const config: Config = {
       ...DEFAULTS,
       logLevel: 'silent',
-      ...(dir === undefined ? {} : { databaseUrl: dir.file('heo-power.db') }),
+      ...storage?.config,
       ...options.config,
     };
-    const container = await createContainer(config, {
-      logger: options.logger ?? captureLogs('silent').logger,
-      ...(options.store === undefined ? {} : { store: options.store }),
-    });
-    const app = appFor(container);
-    await app.fastify.ready();
-    return new TestService(container, app, dir);
+    try {
+      const container = await createContainer(config, {
+        logger: options.logger ?? captureLogs('silent').logger,
+        ...(options.store === undefined ? {} : { store: options.store }),
+      });
+      const app = appFor(container);
+      await app.fastify.ready();
+      return new TestService(container, app, storage);
+    } catch (error) {
+      await storage?.cleanup();
+      throw error;
+    }
   }
 
   get fastify(): FastifyInstance {
@@ -136,10 +145,19 @@ export class TestService {
     }
   }
 
+  /** Makes every later audit write fail, as a broken database would. */
+  async breakAuditTable(): Promise<void> {
+    if (this.storage === undefined) throw new Error('the test brought its own store');
+    await this.storage.breakAuditTable();
+  }
+
   async close(): Promise<void> {
-    await this.fastify.close();
-    await this.container.close();
-    this.dir?.remove();
+    try {
+      await this.fastify.close();
+      await this.container.close();
+    } finally {
+      await this.storage?.cleanup();
+    }
   }
 }
 

@@ -1,181 +1,181 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import { bearer, expectError } from '../helpers/expect-http.js';
+import { BACKENDS } from '../helpers/backends.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
 const VPS = '/v1/hosting/cloud/vps-custom';
 const GAME = '/v1/hosting/game/power';
 
-describe('order of checks: route, authentication, rate limit, access, scope, confirmation, provider', () => {
-  let service: TestService;
-  let power: string;
-  let read: string;
-  let limited: TestService;
-  let limitedKey: string;
+describe.each(BACKENDS)('on $name', (backend) => {
+  describe('order of checks: route, authentication, rate limit, access, scope, confirmation, provider', () => {
+    let service: TestService;
+    let power: string;
+    let read: string;
+    let limited: TestService;
+    let limitedKey: string;
 
-  beforeAll(async () => {
-    service = await startWithCustomers();
-    await service.addVps('vps_broken', 'cus_a', 'sim', 'fail-1');
-    power = (await service.createKey('cus_a')).key;
-    read = (await service.createKey('cus_a', { scope: 'read' })).key;
-    limited = await startWithCustomers({ config: { rateLimitPerMinute: 1 } });
-    limitedKey = (await limited.createKey('cus_a', { scope: 'read' })).key;
-  });
-  afterAll(async () => {
-    await service.close();
-    await limited.close();
-  });
+    beforeAll(async () => {
+      service = await startWithCustomers({ backend });
+      await service.addVps('vps_broken', 'cus_a', 'sim', 'fail-1');
+      power = (await service.createKey('cus_a')).key;
+      read = (await service.createKey('cus_a', { scope: 'read' })).key;
+      limited = await startWithCustomers({ backend, config: { rateLimitPerMinute: 1 } });
+      limitedKey = (await limited.createKey('cus_a', { scope: 'read' })).key;
+    });
+    afterAll(async () => {
+      await service.close();
+      await limited.close();
+    });
 
-  const post = (target: TestService, url: string, headers: Record<string, string> = {}) =>
-    target.inject({ method: 'POST', url, headers });
+    const post = (target: TestService, url: string, headers: Record<string, string> = {}) =>
+      target.inject({ method: 'POST', url, headers });
 
-  it('404 before 401: an unknown path without a key', async () => {
-    expectError(
-      await post(service, `${VPS}/vps_123/restart`),
-      404,
-      'not_found',
-      'Endpoint not found',
-    );
-  });
-
-  it('405 before 401: a wrong method without a key', async () => {
-    const res = await service.inject({ method: 'DELETE', url: `${GAME}/srv_123/kill` });
-    expectError(res, 405, 'method_not_allowed', 'Method not allowed');
-  });
-
-  it("401 before 403: no key on another customer's id", async () => {
-    expectError(
-      await post(service, `${VPS}/vps_456/start`),
-      401,
-      'unauthorized',
-      'Missing, invalid, or revoked API key',
-    );
-  });
-
-  it("429 before 403: over the limit on another customer's id, with a read key, without force", async () => {
-    await post(limited, `${VPS}/vps_123/start`, bearer(limitedKey));
-    expectError(
-      await post(limited, `${VPS}/vps_456/reset`, bearer(limitedKey)),
-      429,
-      'rate_limited',
-      'Too many requests',
-    );
-  });
-
-  it("403 access before 403 scope: a read key on another customer's id", async () => {
-    expectError(
-      await post(service, `${GAME}/srv_456/kill`, bearer(read)),
-      403,
-      'forbidden',
-      'You do not have access to this game server',
-    );
-  });
-
-  it('403 scope before 400 confirmation: a read key on reset without force', async () => {
-    expectError(
-      await post(service, `${VPS}/vps_123/reset`, bearer(read)),
-      403,
-      'insufficient_scope',
-      'This API key only has read scope',
-    );
-  });
-
-  it('400 confirmation before the provider: reset without force on a failing provider', async () => {
-    expectError(
-      await post(service, `${VPS}/vps_broken/reset`, bearer(power)),
-      400,
-      'confirmation_required',
-      'Reset requires force=true',
-    );
-    expectError(
-      await post(service, `${VPS}/vps_broken/reset?force=true`, bearer(power)),
-      502,
-      'provider_error',
-      'Failed to send action',
-    );
-  });
-});
-
-describe('the audit log', () => {
-  let service: TestService;
-  let power: { id: string; key: string };
-
-  beforeAll(async () => {
-    service = await startWithCustomers({ config: { rateLimitPerMinute: 6 } });
-    await service.addVps('vps_broken', 'cus_a', 'sim', 'fail-1');
-    power = await service.createKey('cus_a');
-  });
-  afterAll(() => service.close());
-
-  const auditRows = () => service.store.audit.list({ limit: 100 });
-
-  it('records every authenticated power request, accepted or refused, and nothing else', async () => {
-    const calls: [string, Record<string, string>][] = [
-      [`${VPS}/vps_123/start`, bearer(power.key)],
-      [`${GAME}/srv_456/stop`, bearer(power.key)],
-      [`${VPS}/vps_123/reset`, bearer(power.key)],
-      [`${VPS}/vps_broken/stop`, bearer(power.key)],
-      [`${VPS}/vps_123/start`, {}],
-      [`${VPS}/vps_123/restart`, bearer(power.key)],
-    ];
-    for (const [url, headers] of calls)
-      await service.inject({ method: 'POST', url, headers, remoteAddress: '192.0.2.7' });
-
-    const rows = await auditRows();
-    expect(rows.map((r) => [r.resourceType, r.resourceId, r.action, r.status, r.error])).toEqual([
-      ['vps', 'vps_broken', 'stop', 502, 'provider_error'],
-      ['vps', 'vps_123', 'reset', 400, 'confirmation_required'],
-      ['game', 'srv_456', 'stop', 403, 'forbidden'],
-      ['vps', 'vps_123', 'start', 200, null],
-    ]);
-    for (const row of rows) {
-      expect(row).toMatchObject({ keyId: power.id, customerId: 'cus_a', clientIp: '192.0.2.7' });
-      expect(row.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    }
-    const [failed, , foreign, accepted] = rows;
-    expect(accepted).toMatchObject({ provider: 'sim', upstreamStatus: 200 });
-    expect(accepted?.taskRef).toMatch(/^SIM:sim:/);
-    expect(failed).toMatchObject({ provider: 'sim', upstreamStatus: 500, taskRef: null });
-    expect(failed?.upstreamDetail).toMatch(/^rejected: simulated refusal/);
-    // Nothing about another customer's machine leaks into this customer's records.
-    expect(foreign).toMatchObject({ provider: null, upstreamStatus: null, upstreamDetail: null });
-  });
-
-  it('records a 429', async () => {
-    for (let i = 0; i < 3; i++)
-      await service.inject({
-        method: 'POST',
-        url: `${VPS}/vps_123/stop`,
-        headers: bearer(power.key),
-      });
-    const [latest] = await auditRows();
-    expect(latest).toMatchObject({ status: 429, error: 'rate_limited', action: 'stop' });
-  });
-
-  it('holds the reply of an accepted request until its record is committed: no record, no 200', async () => {
-    const fresh = await startWithCustomers();
-    try {
-      const { key } = await fresh.createKey('cus_a');
-      const ok = await fresh.inject({
-        method: 'POST',
-        url: `${VPS}/vps_123/start`,
-        headers: bearer(key),
-      });
-      expect(ok.statusCode).toBe(200);
-      expect(await fresh.store.audit.list({ limit: 10 })).toHaveLength(1);
-
-      // Make the next audit write fail: the action reaches the provider, but no 200 may leave.
-      (fresh.store as SqliteStore).executor.database.exec(
-        'ALTER TABLE audit_log RENAME TO audit_log_moved',
+    it('404 before 401: an unknown path without a key', async () => {
+      expectError(
+        await post(service, `${VPS}/vps_123/restart`),
+        404,
+        'not_found',
+        'Endpoint not found',
       );
-      const res = await fresh.inject({
-        method: 'POST',
-        url: `${GAME}/srv_123/start`,
-        headers: bearer(key),
-      });
-      expectError(res, 500, 'internal_error', 'Internal server error');
-    } finally {
-      await fresh.close();
-    }
+    });
+
+    it('405 before 401: a wrong method without a key', async () => {
+      const res = await service.inject({ method: 'DELETE', url: `${GAME}/srv_123/kill` });
+      expectError(res, 405, 'method_not_allowed', 'Method not allowed');
+    });
+
+    it("401 before 403: no key on another customer's id", async () => {
+      expectError(
+        await post(service, `${VPS}/vps_456/start`),
+        401,
+        'unauthorized',
+        'Missing, invalid, or revoked API key',
+      );
+    });
+
+    it("429 before 403: over the limit on another customer's id, with a read key, without force", async () => {
+      await post(limited, `${VPS}/vps_123/start`, bearer(limitedKey));
+      expectError(
+        await post(limited, `${VPS}/vps_456/reset`, bearer(limitedKey)),
+        429,
+        'rate_limited',
+        'Too many requests',
+      );
+    });
+
+    it("403 access before 403 scope: a read key on another customer's id", async () => {
+      expectError(
+        await post(service, `${GAME}/srv_456/kill`, bearer(read)),
+        403,
+        'forbidden',
+        'You do not have access to this game server',
+      );
+    });
+
+    it('403 scope before 400 confirmation: a read key on reset without force', async () => {
+      expectError(
+        await post(service, `${VPS}/vps_123/reset`, bearer(read)),
+        403,
+        'insufficient_scope',
+        'This API key only has read scope',
+      );
+    });
+
+    it('400 confirmation before the provider: reset without force on a failing provider', async () => {
+      expectError(
+        await post(service, `${VPS}/vps_broken/reset`, bearer(power)),
+        400,
+        'confirmation_required',
+        'Reset requires force=true',
+      );
+      expectError(
+        await post(service, `${VPS}/vps_broken/reset?force=true`, bearer(power)),
+        502,
+        'provider_error',
+        'Failed to send action',
+      );
+    });
+  });
+
+  describe('the audit log', () => {
+    let service: TestService;
+    let power: { id: string; key: string };
+
+    beforeAll(async () => {
+      service = await startWithCustomers({ backend, config: { rateLimitPerMinute: 6 } });
+      await service.addVps('vps_broken', 'cus_a', 'sim', 'fail-1');
+      power = await service.createKey('cus_a');
+    });
+    afterAll(() => service.close());
+
+    const auditRows = () => service.store.audit.list({ limit: 100 });
+
+    it('records every authenticated power request, accepted or refused, and nothing else', async () => {
+      const calls: [string, Record<string, string>][] = [
+        [`${VPS}/vps_123/start`, bearer(power.key)],
+        [`${GAME}/srv_456/stop`, bearer(power.key)],
+        [`${VPS}/vps_123/reset`, bearer(power.key)],
+        [`${VPS}/vps_broken/stop`, bearer(power.key)],
+        [`${VPS}/vps_123/start`, {}],
+        [`${VPS}/vps_123/restart`, bearer(power.key)],
+      ];
+      for (const [url, headers] of calls)
+        await service.inject({ method: 'POST', url, headers, remoteAddress: '192.0.2.7' });
+
+      const rows = await auditRows();
+      expect(rows.map((r) => [r.resourceType, r.resourceId, r.action, r.status, r.error])).toEqual([
+        ['vps', 'vps_broken', 'stop', 502, 'provider_error'],
+        ['vps', 'vps_123', 'reset', 400, 'confirmation_required'],
+        ['game', 'srv_456', 'stop', 403, 'forbidden'],
+        ['vps', 'vps_123', 'start', 200, null],
+      ]);
+      for (const row of rows) {
+        expect(row).toMatchObject({ keyId: power.id, customerId: 'cus_a', clientIp: '192.0.2.7' });
+        expect(row.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      const [failed, , foreign, accepted] = rows;
+      expect(accepted).toMatchObject({ provider: 'sim', upstreamStatus: 200 });
+      expect(accepted?.taskRef).toMatch(/^SIM:sim:/);
+      expect(failed).toMatchObject({ provider: 'sim', upstreamStatus: 500, taskRef: null });
+      expect(failed?.upstreamDetail).toMatch(/^rejected: simulated refusal/);
+      // Nothing about another customer's machine leaks into this customer's records.
+      expect(foreign).toMatchObject({ provider: null, upstreamStatus: null, upstreamDetail: null });
+    });
+
+    it('records a 429', async () => {
+      for (let i = 0; i < 3; i++)
+        await service.inject({
+          method: 'POST',
+          url: `${VPS}/vps_123/stop`,
+          headers: bearer(power.key),
+        });
+      const [latest] = await auditRows();
+      expect(latest).toMatchObject({ status: 429, error: 'rate_limited', action: 'stop' });
+    });
+
+    it('holds the reply of an accepted request until its record is committed: no record, no 200', async () => {
+      const fresh = await startWithCustomers({ backend });
+      try {
+        const { key } = await fresh.createKey('cus_a');
+        const ok = await fresh.inject({
+          method: 'POST',
+          url: `${VPS}/vps_123/start`,
+          headers: bearer(key),
+        });
+        expect(ok.statusCode).toBe(200);
+        expect(await fresh.store.audit.list({ limit: 10 })).toHaveLength(1);
+
+        // Make the next audit write fail: the action reaches the provider, but no 200 may leave.
+        await fresh.breakAuditTable();
+        const res = await fresh.inject({
+          method: 'POST',
+          url: `${GAME}/srv_123/start`,
+          headers: bearer(key),
+        });
+        expectError(res, 500, 'internal_error', 'Internal server error');
+      } finally {
+        await fresh.close();
+      }
+    });
   });
 });

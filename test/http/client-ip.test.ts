@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrustProxy } from '../../src/config.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { bearer } from '../helpers/expect-http.js';
+import { startWithCustomers, type TestService } from '../helpers/test-service.js';
+
+const LOAD_BALANCER = '10.1.2.3';
+const CLIENT = '198.51.100.20';
+const SPOOFED = '203.0.113.66';
+
+/**
+ * The audit records the client's address. Behind a load balancer that is the address the
+ * balancer puts in X-Forwarded-For, but only when HEO_TRUST_PROXY says to believe it: otherwise
+ * any client could write any address into the audit log.
+ */
+describe.each(BACKENDS)('on $name', (backend) => {
+  describe.each<[string, TrustProxy, string]>([
+    ['off (the default): the peer address, X-Forwarded-For ignored', false, LOAD_BALANCER],
+    ['true: the first address of X-Forwarded-For', true, SPOOFED],
+    ['a hop count of 1: the address the nearest proxy saw', 1, CLIENT],
+    ["the load balancer's network: the address it saw", ['10.0.0.0/8'], CLIENT],
+    ['another network: the peer address', ['192.168.0.0/16'], LOAD_BALANCER],
+  ])('HEO_TRUST_PROXY %s', (_label, trustProxy, recorded) => {
+    let service: TestService;
+    let key: { id: string; key: string };
+
+    beforeAll(async () => {
+      service = await startWithCustomers({ backend, config: { trustProxy } });
+      key = await service.createKey('cus_a');
+    });
+    afterAll(() => service.close());
+
+    it(`records ${recorded} in the audit log`, async () => {
+      const res = await service.inject({
+        method: 'POST',
+        url: '/v1/hosting/cloud/vps-custom/vps_123/start',
+        headers: { ...bearer(key.key), 'x-forwarded-for': `${SPOOFED}, ${CLIENT}` },
+        remoteAddress: LOAD_BALANCER,
+      });
+      expect(res.statusCode).toBe(200);
+      const [row] = await service.store.audit.list({ limit: 1, keyId: key.id });
+      expect(row?.clientIp).toBe(recorded);
+    });
+  });
+});
