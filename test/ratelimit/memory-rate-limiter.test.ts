@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryRateLimiter } from '../../src/ratelimit/memory-rate-limiter.js';
+import { describeRateLimiterContract } from './rate-limiter-contract.js';
+
+describeRateLimiterContract('memory', async () => ({
+  create: async (policy) => new MemoryRateLimiter(policy),
+  cleanup: async () => undefined,
+}));
 
 describe('MemoryRateLimiter', () => {
   let now = 1_000_000;

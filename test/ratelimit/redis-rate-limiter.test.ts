@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RateLimitPolicy } from '../../src/ratelimit/rate-limiter.js';
+import { RedisRateLimiter } from '../../src/ratelimit/redis-rate-limiter.js';
+import { type CapturedLogs, captureLogs } from '../helpers/log-capture.js';
+import {
+  createRedisPrefix,
+  REDIS_URL,
+  servicesAvailable,
+  type TestRedisPrefix,
+} from '../helpers/services.js';
+import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { describeRateLimiterContract } from './rate-limiter-contract.js';
+
+const available = servicesAvailable('redis');
+
+const connect = (
+  prefix: string,
+  policy: RateLimitPolicy,
+  options: { url?: string; logs?: CapturedLogs; timeoutMs?: number } = {},
+) =>
+  RedisRateLimiter.connect({
+    url: options.url ?? REDIS_URL,
+    prefix,
+    policy,
+    timeoutMs: options.timeoutMs ?? 1_000,
+    logger: (options.logs ?? captureLogs('silent')).logger,
+    probeIntervalMs: 100,
+  });
+
+const eventually = async (check: () => boolean, attempts = 100) => {
+  for (let i = 0; i < attempts; i++) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+};
+
+describe.runIf(available)('Redis rate limiter', () => {
+  describeRateLimiterContract('Redis', async () => {
+    const prefix = createRedisPrefix();
+    return {
+      create: (policy) => connect(prefix.prefix, policy),
+      cleanup: () => prefix.clear(),
+    };
+  });
+
+  describe('shared by instances', () => {
+    let prefix: TestRedisPrefix;
+    beforeEach(() => {
+      prefix = createRedisPrefix();
+    });
+    afterEach(() => prefix.clear());
+
+    it('gives a key exactly its limit across every instance, counted in one window', async () => {
+      const policy = { limit: 6, windowMs: 60_000 };
+      const instances = await Promise.all([1, 2, 3].map(() => connect(prefix.prefix, policy)));
+      try {
+        const decisions = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => instances[i % 3]?.consume('key_a')),
+        );
+        expect(decisions.filter((d) => d?.allowed)).toHaveLength(6);
+        expect(await prefix.keys()).toEqual([`${prefix.prefix}ratelimit:key_a`]);
+      } finally {
+        await Promise.all(instances.map((limiter) => limiter.close()));
+      }
+    });
+
+    it('keeps deployments with different prefixes apart', async () => {
+      const other = createRedisPrefix();
+      const policy = { limit: 1, windowMs: 60_000 };
+      const a = await connect(prefix.prefix, policy);
+      const b = await connect(other.prefix, policy);
+      try {
+        expect((await a.consume('key_a')).allowed).toBe(true);
+        expect((await b.consume('key_a')).allowed).toBe(true);
+        expect((await a.consume('key_a')).allowed).toBe(false);
+      } finally {
+        await a.close();
+        await b.close();
+        await other.clear();
+      }
+    });
+  });
+
+  describe('when Redis fails', () => {
+    let prefix: TestRedisPrefix;
+    let proxy: TcpProxy;
+    let logs: CapturedLogs;
+    const policy = { limit: 5, windowMs: 60_000 };
+
+    beforeEach(async () => {
+      prefix = createRedisPrefix();
+      proxy = await startTcpProxy(targetOf(REDIS_URL));
+      logs = captureLogs('info');
+    });
+    afterEach(async () => {
+      await proxy.close();
+      await prefix.clear();
+    });
+
+    const linesSaying = (start: string) =>
+      logs.lines().filter((line) => String(line.msg).startsWith(start));
+
+    it.each(['cut', 'blackhole'] as const)(
+      'keeps deciding locally through a %s, logs it once, and shares counts again after',
+      async (fault) => {
+        const behind = await connect(prefix.prefix, policy, {
+          url: proxy.via(REDIS_URL),
+          logs,
+          timeoutMs: 300,
+        });
+        const direct = await connect(prefix.prefix, policy);
+        try {
+          expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
+          expect(await direct.consume('key_a')).toMatchObject({ allowed: true, remaining: 3 });
+
+          proxy[fault]();
+          // Counted by this instance alone, from a window of its own.
+          const local = [];
+          for (let i = 0; i < 3; i++) local.push(await behind.consume('key_a'));
+          expect(local.map((d) => [d.allowed, d.remaining])).toEqual([
+            [true, 4],
+            [true, 3],
+            [true, 2],
+          ]);
+          expect(linesSaying('Redis unreachable')).toHaveLength(1);
+          expect(behind.shared).toBe(false);
+
+          proxy.restore();
+          expect(await eventually(() => behind.shared)).toBe(true);
+          expect(linesSaying('Redis reachable again')).toHaveLength(1);
+          expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 2 });
+          expect(await direct.consume('key_a')).toMatchObject({ allowed: true, remaining: 1 });
+        } finally {
+          await behind.close();
+          await direct.close();
+        }
+      },
+    );
+
+    it('starts counting locally when Redis is unreachable at start, and joins it later', async () => {
+      proxy.cut();
+      const behind = await connect(prefix.prefix, policy, {
+        url: proxy.via(REDIS_URL),
+        logs,
+        timeoutMs: 300,
+      });
+      try {
+        expect(behind.shared).toBe(false);
+        expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
+        proxy.restore();
+        expect(await eventually(() => behind.shared)).toBe(true);
+        expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
+        expect(await prefix.keys()).toEqual([`${prefix.prefix}ratelimit:key_a`]);
+      } finally {
+        await behind.close();
+      }
+    });
+  });
+});
