@@ -4,6 +4,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { AuditWriter } from '../audit/audit-writer.js';
 import { type ApiError, Errors } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import { StoreUnavailableError } from '../store/errors.js';
+import type { AuditEntry } from '../store/store.js';
 import { auditEntryOf } from './audit-entry.js';
 import { toApiError } from './error-mapping.js';
 
@@ -20,21 +22,34 @@ export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter):
   app.setErrorHandler(
     async (thrown: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const { error, expected } = toApiError(thrown);
-      if (!expected) request.log.error({ err: thrown }, 'request failed');
       const entry = auditEntryOf(request, error.statusCode, error.code);
-      if (entry !== null) {
-        try {
-          await audit.record(entry);
-        } catch (auditError) {
-          request.log.error(
-            { err: auditError },
-            'could not record a refused request in the audit log',
-          );
-        }
+      if (entry !== null && thrown instanceof StoreUnavailableError) {
+        // The store just failed this very request: trying to record the refusal there would only
+        // hold the 503 for another time-out. The log line is the record instead, with what the
+        // provider was asked to do if the request got that far (a cached key and machine).
+        request.log.error(
+          { err: thrown, audit: entry },
+          'store unavailable: answered 503 without an audit record',
+        );
+      } else {
+        if (!expected) request.log.error({ err: thrown }, 'request failed');
+        if (entry !== null) await recordRefusal(audit, request, entry);
       }
       return reply.code(error.statusCode).headers(error.headers).send(error.toBody());
     },
   );
+};
+
+const recordRefusal = async (
+  audit: AuditWriter,
+  request: FastifyRequest,
+  entry: AuditEntry,
+): Promise<void> => {
+  try {
+    await audit.record(entry);
+  } catch (auditError) {
+    request.log.error({ err: auditError }, 'could not record a refused request in the audit log');
+  }
 };
 
 const rawResponse = (error: ApiError): string => {

@@ -32,6 +32,10 @@ export interface RedisRateLimiterOptions {
   readonly probeIntervalMs?: number;
 }
 
+/** Message only: ioredis attaches the failed command to errors, and AUTH's carries the password. */
+const reasonOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
 const isCountAndTtl = (reply: unknown): reply is [number, number] =>
   Array.isArray(reply) &&
   reply.length === 2 &&
@@ -68,7 +72,7 @@ export class RedisRateLimiter implements RateLimiter {
     });
     // Connection errors also surface as failed commands; reported there, once per outage.
     this.#redis.on('error', (error: unknown) => {
-      options.logger.debug({ err: error }, 'redis connection error');
+      options.logger.debug({ reason: reasonOf(error) }, 'redis connection error');
     });
     this.#probe = setInterval(() => void this.#tryRedis(), options.probeIntervalMs ?? 1_000);
     this.#probe.unref();
@@ -133,7 +137,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (!this.#shared) return;
     this.#shared = false;
     this.#options.logger.warn(
-      { err: error },
+      { reason: reasonOf(error) },
       'Redis unreachable: rate limits are counted per instance until it is back',
     );
   }

@@ -56,9 +56,9 @@ describe.runIf(available)('Redis rate limiter', () => {
       const instances = await Promise.all([1, 2, 3].map(() => connect(prefix.prefix, policy)));
       try {
         const decisions = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => instances[i % 3]?.consume('key_a')),
+          instances.flatMap((limiter) => [1, 2, 3, 4].map(() => limiter.consume('key_a'))),
         );
-        expect(decisions.filter((d) => d?.allowed)).toHaveLength(6);
+        expect(decisions.filter((d) => d.allowed)).toHaveLength(6);
         expect(await prefix.keys()).toEqual([`${prefix.prefix}ratelimit:key_a`]);
       } finally {
         await Promise.all(instances.map((limiter) => limiter.close()));

@@ -7,7 +7,7 @@ import { createSqlStore } from '../sql/sql-store.js';
 import { str } from '../sql/rows.js';
 import type { Store } from '../store.js';
 import { PostgresChangeFeed } from './pg-change-feed.js';
-import { translatePgError } from './pg-errors.js';
+import { describePgError, translatePgError } from './pg-errors.js';
 import { PgPoolExecutor, PgSessionExecutor, pgTypes, withDeadline } from './pg-executor.js';
 
 export interface PostgresStoreOptions {
@@ -55,7 +55,10 @@ export const openPostgresStore = async (options: PostgresStoreOptions): Promise<
   };
   const pool = new Pool({ ...base, max: options.poolSize, idleTimeoutMillis: 30_000 });
   pool.on('error', (error) => {
-    logger.warn({ err: error }, 'an idle database connection failed; it will be replaced');
+    logger.warn(
+      { reason: describePgError(error) },
+      'an idle database connection failed; it will be replaced',
+    );
   });
   const db = new PgPoolExecutor(pool, timeoutMs);
 

@@ -1,6 +1,7 @@
 import type { Client, Notification } from 'pg';
 import type { Log } from '../../logger.js';
 import type { ChangeFeed } from '../store.js';
+import { describePgError } from './pg-errors.js';
 
 export interface PostgresChangeFeedOptions {
   /** A new, unconnected client with the store's settings (connect timeout, query timeout). */
@@ -111,7 +112,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     if (!this.#lossReported) {
       this.#lossReported = true;
       this.#options.logger.warn(
-        { err: error },
+        { reason: describePgError(error) },
         'configuration change notifications lost: key and resource caches are bypassed until they are back',
       );
     }

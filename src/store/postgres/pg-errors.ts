@@ -60,3 +60,13 @@ export const translatePgError = (error: unknown): unknown => {
   }
   return error;
 };
+
+/**
+ * What went wrong, for a log line: the message and code only. pg attaches the failed client to
+ * some errors, and a client carries its connection parameters, password included.
+ */
+export const describePgError = (error: unknown): { message: string; code?: string } => {
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined ? { message } : { message, code };
+};
