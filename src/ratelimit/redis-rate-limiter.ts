@@ -78,13 +78,27 @@ export class RedisRateLimiter implements RateLimiter {
     this.#probe.unref();
   }
 
-  /** Connects (bounded by the time-out); an unreachable Redis only means counting locally. */
+  /**
+   * Connects, waiting at most the time-out: an unreachable or silent Redis only means counting
+   * locally until the background probe finds it.
+   */
   static async connect(options: RedisRateLimiterOptions): Promise<RedisRateLimiter> {
     const limiter = new RedisRateLimiter(options);
+    const connecting = limiter.#redis.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+    });
     try {
-      await limiter.#redis.connect();
+      await Promise.race([connecting, late]);
     } catch (error) {
+      // ioredis goes on connecting in the background; the probe notices when it is ready.
+      connecting.catch(() => undefined);
       limiter.#fallBack(error);
+    } finally {
+      clearTimeout(timer);
     }
     return limiter;
   }
@@ -146,7 +160,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.#shared || this.#probing) return;
     this.#probing = true;
     try {
-      if (this.#redis.status === 'wait') await this.#redis.connect();
+      if (this.#redis.status !== 'ready') return;
       await this.#redis.ping();
       this.#shared = true;
       this.#options.logger.info('Redis reachable again: rate limits are shared again');

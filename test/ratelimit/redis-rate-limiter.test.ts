@@ -138,23 +138,26 @@ describe.runIf(available)('Redis rate limiter', () => {
       },
     );
 
-    it('starts counting locally when Redis is unreachable at start, and joins it later', async () => {
-      proxy.cut();
-      const behind = await connect(prefix.prefix, policy, {
-        url: proxy.via(REDIS_URL),
-        logs,
-        timeoutMs: 300,
-      });
-      try {
-        expect(behind.shared).toBe(false);
-        expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
-        proxy.restore();
-        expect(await eventually(() => behind.shared)).toBe(true);
-        expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
-        expect(await prefix.keys()).toEqual([`${prefix.prefix}ratelimit:key_a`]);
-      } finally {
-        await behind.close();
-      }
-    });
+    it.each(['cut', 'blackhole'] as const)(
+      'starts counting locally when Redis is behind a %s at start, and joins it later',
+      async (fault) => {
+        proxy[fault]();
+        const behind = await connect(prefix.prefix, policy, {
+          url: proxy.via(REDIS_URL),
+          logs,
+          timeoutMs: 300,
+        });
+        try {
+          expect(behind.shared).toBe(false);
+          expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
+          proxy.restore();
+          expect(await eventually(() => behind.shared)).toBe(true);
+          expect(await behind.consume('key_a')).toMatchObject({ allowed: true, remaining: 4 });
+          expect(await prefix.keys()).toEqual([`${prefix.prefix}ratelimit:key_a`]);
+        } finally {
+          await behind.close();
+        }
+      },
+    );
   });
 });
