@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AuditWriter } from './audit/audit-writer.js';
-import type { TrustProxy } from './config.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { TrustProxy } from './config.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { toApiError } from './http/error-mapping.js';

@@ -46,13 +46,16 @@ const probeRedis = async (): Promise<string | null> => {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined);
+  let cause: unknown;
+  redis.on('error', (error: unknown) => {
+    cause ??= error;
+  });
   try {
     await redis.connect();
     await redis.ping();
     return null;
   } catch (error) {
-    return `Redis at ${REDIS_URL} is unreachable (${String(error)})`;
+    return `Redis at ${REDIS_URL} is unreachable (${String(cause ?? error)})`;
   } finally {
     redis.disconnect();
   }
