@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { SECRET_KEY_RULE, SecretKey } from './secrets/secret-key.js';
 
 /**
  * The only reader of `process.env`. Every setting is validated once, at start, and every problem
@@ -39,6 +40,8 @@ export interface Config {
   /** Bound of connecting to Redis and of each Redis command. */
   readonly redisTimeoutMs: number;
   readonly trustProxy: TrustProxy;
+  /** `HEO_SECRET_KEY`: seals provider credentials; `null` lets the embedded default make one. */
+  readonly secretKey: SecretKey | null;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -55,6 +58,7 @@ export const DEFAULTS: Config = Object.freeze({
   redisPrefix: 'heo-power:',
   redisTimeoutMs: 500,
   trustProxy: false,
+  secretKey: null,
 });
 
 export class ConfigError extends Error {
@@ -167,6 +171,19 @@ const trustProxy = (env: Env, problems: string[]): TrustProxy => {
   return Object.freeze(entries);
 };
 
+/** A secret: a problem names the variable and the expected shape, never the value. */
+const secretKeyOf = (env: Env, problems: string[]): SecretKey | null => {
+  const raw = env.HEO_SECRET_KEY?.trim();
+  if (raw === undefined || raw === '') return null;
+  const key = SecretKey.parse(raw);
+  if (key === null) {
+    problems.push(
+      `HEO_SECRET_KEY must be ${SECRET_KEY_RULE}, e.g. the output of "openssl rand -base64 32"`,
+    );
+  }
+  return key;
+};
+
 export const loadConfig = (env: Env = process.env): Config => {
   const problems: string[] = [];
   const logLevel = text(env, 'LOG_LEVEL', DEFAULTS.logLevel).toLowerCase();
@@ -224,6 +241,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       problems,
     ),
     trustProxy: trustProxy(env, problems),
+    secretKey: secretKeyOf(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

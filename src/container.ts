@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { AuditWriter } from './audit/audit-writer.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
@@ -5,6 +6,8 @@ import { createLogger, type Logger } from './logger.js';
 import { PROVIDER_KINDS } from './providers/kinds.js';
 import type { ProviderKind } from './providers/provider.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { KeySource } from './secrets/key-source.js';
+import { SecretBox, type SecretSealer } from './secrets/secret-box.js';
 import { MemoryRateLimiter } from './ratelimit/memory-rate-limiter.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
@@ -23,6 +26,8 @@ export interface Container {
   readonly store: Store;
   readonly kinds: ReadonlyMap<ProviderType, ProviderKind>;
   readonly providers: ProviderRegistry;
+  /** Seals and opens provider credentials. */
+  readonly secrets: SecretSealer;
   readonly directory: Directory;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
@@ -63,6 +68,12 @@ export const prepareStore = async (store: Store, logger: Logger): Promise<void> 
   }
 };
 
+/** The generated key of the embedded default lives next to its SQLite file. */
+export const KEY_FILE_NAME = 'heo-power.key';
+
+export const keyFileOf = (store: Store): string | null =>
+  store.dialect === 'sqlite' ? join(dirname(store.location), KEY_FILE_NAME) : null;
+
 export const createContainer = async (
   config: Config,
   overrides: ContainerOverrides = {},
@@ -85,9 +96,13 @@ export const createContainer = async (
     throw error;
   }
   const kinds = PROVIDER_KINDS;
+  const secrets = new SecretBox(
+    new KeySource({ configured: config.secretKey, keyFile: keyFileOf(store), logger }),
+  );
   const providers = new ProviderRegistry(store.providers, kinds, {
     logger,
     defaultTimeoutMs: config.providerTimeoutMs,
+    secrets,
   });
   const directory = new Directory(store, providers);
   const authenticator = new Authenticator({ directory, keys: store.keys, logger });
@@ -117,12 +132,13 @@ export const createContainer = async (
     store,
     kinds,
     providers,
+    secrets,
     directory,
     authenticator,
     limiter,
     power: new PowerService(directory, providers),
     audit,
-    inventory: new Inventory(store, kinds),
+    inventory: new Inventory(store, kinds, secrets),
     keys: new KeyService(store),
     close: async () => {
       await audit.flush();

@@ -27,6 +27,7 @@ describe('configuration', () => {
       redisPrefix: 'heo-power:',
       redisTimeoutMs: 500,
       trustProxy: false,
+      secretKey: null,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -62,6 +63,7 @@ describe('configuration', () => {
       redisPrefix: 'prod-eu:',
       redisTimeoutMs: 200,
       trustProxy: ['10.0.0.0/8', '192.0.2.1'],
+      secretKey: null,
     });
   });
 

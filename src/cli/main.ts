@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { SecretError } from '../secrets/secret-error.js';
 import { AdminError } from '../services/admin-error.js';
 import { SchemaOutdatedError, StoreUnavailableError } from '../store/errors.js';
 import { buildProgram } from './program.js';
@@ -26,6 +27,7 @@ try {
   if (
     error instanceof AdminError ||
     error instanceof ConfigError ||
+    error instanceof SecretError ||
     error instanceof SchemaOutdatedError
   ) {
     fail(error.message, 1);

@@ -1,5 +1,6 @@
 import type { PowerAction, ResourceType } from '../domain/power.js';
 import type { Log, Logger } from '../logger.js';
+import type { SecretSealer } from '../secrets/secret-box.js';
 import type { JsonObject, ProviderRecord, ProviderType } from '../store/store.js';
 
 /** The machine a power action is for, as its provider knows it. */
@@ -34,6 +35,8 @@ export interface PowerAccepted {
   readonly upstreamStatus: number | null;
   /** The machine already was in (or heading to) the requested state. */
   readonly alreadyInState: boolean;
+  /** What the provider said or did along the way, redacted: for the log and the audit record. */
+  readonly detail: string | null;
 }
 
 export interface PowerRefused {
@@ -48,6 +51,8 @@ export type PowerOutcome = PowerAccepted | PowerRefused;
 
 export interface ProbeResult {
   readonly ok: boolean;
+  /** Why the check failed, when it did. */
+  readonly failure?: ProviderFailure;
   /** Words an operator can act on: what was checked, and what is wrong. */
   readonly message: string;
 }
@@ -68,18 +73,31 @@ export interface ProviderDependencies {
   readonly logger: Logger;
   /** `HEO_PROVIDER_TIMEOUT_MS`, unless the provider's settings override it. */
   readonly defaultTimeoutMs: number;
+  /** Opens the provider's sealed credential (`record.secret`). */
+  readonly secrets: Pick<SecretSealer, 'open'>;
 }
 
 /** What an operator gives when registering a provider; each type takes what it needs. */
 export interface ProviderOptions {
+  readonly url?: string;
+  readonly token?: string;
+  /** Path of a PEM file with the CA certificate(s) that signed the provider's certificate. */
+  readonly caFile?: string;
+  readonly insecureTls?: boolean;
   readonly timeoutMs?: number;
   readonly transitionMs?: number;
+}
+
+/** A credential to seal, and the masked hint that listings may show instead. */
+export interface ProviderCredential {
+  readonly value: string;
+  readonly hint: string;
 }
 
 /** Settings to store for a provider, and the credential to seal (never stored in the clear). */
 export interface ProviderConfiguration {
   readonly settings: JsonObject;
-  readonly credential?: string;
+  readonly credential?: ProviderCredential;
 }
 
 /** Everything heo-power knows about one provider type. */
@@ -91,7 +109,10 @@ export interface ProviderKind {
   readonly refFormat: string;
   /** `null` when `ref` is valid for this type and resource type, else why not. */
   checkRef(resourceType: ResourceType, ref: string): string | null;
-  /** Validates operator options into stored settings; throws `AdminError` on bad input. */
+  /**
+   * Validates operator options into stored settings and a credential; throws `AdminError` with a
+   * one-line message on bad input. May read files named by the options (`caFile`).
+   */
   configure(options: ProviderOptions): ProviderConfiguration;
   create(record: ProviderRecord, dependencies: ProviderDependencies): PowerProvider;
 }
@@ -100,7 +121,8 @@ export const accepted = (
   taskRef: string | null,
   upstreamStatus: number | null,
   alreadyInState = false,
-): PowerAccepted => ({ accepted: true, taskRef, upstreamStatus, alreadyInState });
+  detail: string | null = null,
+): PowerAccepted => ({ accepted: true, taskRef, upstreamStatus, alreadyInState, detail });
 
 export const refused = (
   failure: ProviderFailure,

@@ -13,3 +13,7 @@ export const stringSetting = (settings: JsonObject, name: string): string | unde
 
 export const booleanSetting = (settings: JsonObject, name: string): boolean =>
   settings[name] === true;
+
+/** Settings as listings show them: a CA bundle is shown by its fingerprint only. */
+export const displaySettings = (settings: JsonObject): JsonObject =>
+  Object.fromEntries(Object.entries(settings).filter(([name]) => name !== 'caPem'));

@@ -1,7 +1,8 @@
 import { ID_RULE, isValidId, isValidProviderName, PROVIDER_NAME_RULE } from '../domain/ids.js';
 import type { ResourceType } from '../domain/power.js';
-import type { ProviderKind } from '../providers/provider.js';
-import { StoreConflictError } from '../store/errors.js';
+import type { ProviderCredential, ProviderKind, ProviderOptions } from '../providers/provider.js';
+import type { SecretSealer } from '../secrets/secret-box.js';
+import { StoreConflictError, StoreReferenceError } from '../store/errors.js';
 import type {
   Actor,
   JsonObject,
@@ -16,7 +17,8 @@ export interface NewProvider {
   readonly name: string;
   readonly type: ProviderType;
   readonly settings: JsonObject;
-  readonly secret?: { readonly sealed: string; readonly hint: string };
+  /** Sealed before it is stored; only its hint is ever shown. */
+  readonly credential?: ProviderCredential;
 }
 
 export interface NewResource {
@@ -35,24 +37,41 @@ export class Inventory {
   constructor(
     private readonly store: Store,
     private readonly kinds: ReadonlyMap<ProviderType, ProviderKind>,
+    private readonly secrets: SecretSealer,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Validates an operator's options with the provider type, then registers the provider. */
+  async registerProvider(
+    name: string,
+    type: string,
+    options: ProviderOptions,
+    actor: Actor,
+  ): Promise<ProviderRecord> {
+    const kind = this.#kind(type);
+    this.#checkName(name);
+    const { settings, credential } = kind.configure(options);
+    return this.addProvider(
+      { name, type: kind.type, settings, ...(credential === undefined ? {} : { credential }) },
+      actor,
+    );
+  }
+
   async addProvider(input: NewProvider, actor: Actor): Promise<ProviderRecord> {
-    if (!isValidProviderName(input.name))
-      throw new AdminError(`invalid provider name "${input.name}": ${PROVIDER_NAME_RULE}`);
-    if (!this.kinds.has(input.type)) {
-      throw new AdminError(
-        `unknown provider type "${input.type}" (known: ${[...this.kinds.keys()].join(', ')})`,
-      );
-    }
+    this.#checkName(input.name);
+    this.#kind(input.type);
+    if ((await this.store.providers.get(input.name)) !== undefined)
+      throw new AdminError(`provider "${input.name}" already exists`);
     const at = this.now();
     const record: ProviderRecord = {
       name: input.name,
       type: input.type,
       settings: input.settings,
-      secret: input.secret?.sealed ?? null,
-      secretHint: input.secret?.hint ?? null,
+      secret:
+        input.credential === undefined
+          ? null
+          : this.secrets.seal(input.name, input.credential.value),
+      secretHint: input.credential?.hint ?? null,
       createdAt: at,
       updatedAt: at,
     };
@@ -64,6 +83,38 @@ export class Inventory {
       throw error;
     }
     return record;
+  }
+
+  /** Refused while machines still use the provider. */
+  async removeProvider(name: string, actor: Actor): Promise<void> {
+    let removed: boolean;
+    try {
+      removed = await this.store.providers.remove(name, actor);
+    } catch (error) {
+      if (error instanceof StoreReferenceError) {
+        const count = await this.store.resources.countByProvider(name);
+        throw new AdminError(
+          `provider "${name}" still runs ${count} machine${count === 1 ? '' : 's'}: it cannot be removed while VPS or game servers use it`,
+        );
+      }
+      throw error;
+    }
+    if (!removed) throw new AdminError(`unknown provider "${name}" (see "providers list")`);
+  }
+
+  #checkName(name: string): void {
+    if (!isValidProviderName(name))
+      throw new AdminError(`invalid provider name "${name}": ${PROVIDER_NAME_RULE}`);
+  }
+
+  #kind(type: string): ProviderKind {
+    const kind = this.kinds.get(type as ProviderType);
+    if (kind === undefined) {
+      throw new AdminError(
+        `unknown provider type "${type}" (known: ${[...this.kinds.keys()].join(', ')})`,
+      );
+    }
+    return kind;
   }
 
   async addResource(input: NewResource, actor: Actor): Promise<ResourceRecord> {

@@ -3,7 +3,9 @@ import { Errors } from '../domain/errors.js';
 import { isValidId } from '../domain/ids.js';
 import { confirmationRequired, type PowerAction, type PowerFamily } from '../domain/power.js';
 import type { Log } from '../logger.js';
+import type { PowerProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { SecretError } from '../secrets/secret-error.js';
 import type { Directory } from './directory.js';
 
 export interface PowerCommand {
@@ -54,7 +56,7 @@ export class PowerService {
     if (family.confirm.has(action) && !command.confirmed) throw confirmationRequired(action);
 
     trace.provider = resource.provider;
-    const provider = await this.#providers.get(resource.provider);
+    const provider = await this.#provider(resource.provider, trace, logger);
     if (provider === undefined) {
       trace.upstreamDetail = 'provider is not registered';
       logger.error({ provider: resource.provider }, 'resource points at a missing provider');
@@ -84,6 +86,26 @@ export class PowerService {
       throw Errors.providerError();
     }
     trace.taskRef = outcome.taskRef;
-    if (outcome.alreadyInState) trace.upstreamDetail = 'already in the requested state';
+    const already = outcome.alreadyInState ? 'already in the requested state' : null;
+    trace.upstreamDetail =
+      already !== null && outcome.detail !== null
+        ? `${already}: ${outcome.detail}`
+        : (already ?? outcome.detail);
+  }
+
+  /** A provider whose credential cannot be opened (wrong or missing key) answers 502. */
+  async #provider(
+    name: string,
+    trace: ProviderTrace,
+    logger: Log,
+  ): Promise<PowerProvider | undefined> {
+    try {
+      return await this.#providers.get(name);
+    } catch (error) {
+      if (!(error instanceof SecretError)) throw error;
+      trace.upstreamDetail = `credential unavailable: ${error.message}`;
+      logger.error({ provider: name, err: error }, 'provider credential cannot be opened');
+      throw Errors.providerError();
+    }
   }
 }

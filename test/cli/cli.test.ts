@@ -41,6 +41,7 @@ describe('the operator CLI, run as a separate process', () => {
       name: 'sim',
       type: 'simulator',
       settings: { timeoutMs: 5000 },
+      credential: null,
     });
     expect(
       await runCliJson(['vps', 'add', 'vps_1', '--customer', 'cus_1', '--provider', 'sim'], env),

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ProviderOptions } from '../../providers/provider.js';
+import { displaySettings } from '../../providers/settings.js';
+import { SecretError } from '../../secrets/secret-error.js';
 import { AdminError } from '../../services/admin-error.js';
-import { PROVIDER_TYPES, type ProviderType } from '../../store/store.js';
+import { PROVIDER_TYPES } from '../../store/store.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';
 import { cliActor, withContainer } from '../session.js';
@@ -9,6 +12,14 @@ import { cliActor, withContainer } from '../session.js';
 interface AddOptions extends OutputOptions, ProviderOptions {
   readonly type: string;
 }
+
+/** `--token -` reads the token from standard input, which keeps it out of shell history. */
+const tokenOf = (token: string | undefined): string | undefined => {
+  if (token !== '-') return token;
+  const text = readFileSync(0, 'utf8').trim();
+  if (text === '') throw new AdminError('--token -: nothing was read from standard input');
+  return text;
+};
 
 export const registerProviderCommands = (program: Command): void => {
   const providers = program
@@ -19,6 +30,13 @@ export const registerProviderCommands = (program: Command): void => {
     .command('add <name>')
     .description('register a provider')
     .requiredOption('--type <type>', `provider type (${PROVIDER_TYPES.join(', ')})`)
+    .option('--url <url>', 'proxmox, pterodactyl: the API address, e.g. https://pve1:8006')
+    .option(
+      '--token <token>',
+      'proxmox: USER@REALM!TOKENID=SECRET; pterodactyl: a client API key (ptlc_… or pacc_…); "-" reads it from standard input',
+    )
+    .option('--ca-file <pem>', 'proxmox, pterodactyl: trust the CA certificate(s) in this PEM file')
+    .option('--insecure-tls', 'proxmox, pterodactyl: do not verify the certificate (not advised)')
     .option(
       '--timeout-ms <n>',
       'time limit for each call to this provider',
@@ -31,26 +49,31 @@ export const registerProviderCommands = (program: Command): void => {
     )
     .option('--json', 'print JSON')
     .action(async (name: string, options: AddOptions) =>
-      withContainer(async ({ inventory, kinds }) => {
-        const kind = kinds.get(options.type as ProviderType);
-        if (kind === undefined) {
-          throw new AdminError(
-            `unknown provider type "${options.type}" (known: ${[...kinds.keys()].join(', ')})`,
-          );
-        }
-        const { settings } = kind.configure(options);
-        const record = await inventory.addProvider({ name, type: kind.type, settings }, cliActor());
+      withContainer(async ({ inventory }) => {
+        const token = tokenOf(options.token);
+        const record = await inventory.registerProvider(
+          name,
+          options.type,
+          { ...options, ...(token === undefined ? {} : { token }) },
+          cliActor(),
+        );
         emit(
           options,
-          { name: record.name, type: record.type, settings: record.settings },
-          () => `provider "${record.name}" (${record.type}) added`,
+          {
+            name: record.name,
+            type: record.type,
+            settings: displaySettings(record.settings),
+            credential: record.secretHint,
+          },
+          () =>
+            `provider "${record.name}" (${record.type}) added${record.secretHint === null ? '' : `, credential ${record.secretHint} stored encrypted`}; check it with "heo-power providers test ${record.name}"`,
         );
       }),
     );
 
   providers
     .command('list')
-    .description('list providers (credentials are never shown)')
+    .description('list providers (credentials are never shown, only a masked hint)')
     .option('--json', 'print JSON')
     .action(async (options: OutputOptions) =>
       withContainer(async ({ store }) => {
@@ -59,7 +82,7 @@ export const registerProviderCommands = (program: Command): void => {
           records.map(async (p) => ({
             name: p.name,
             type: p.type,
-            settings: p.settings,
+            settings: displaySettings(p.settings),
             credential: p.secretHint,
             resources: await store.resources.countByProvider(p.name),
             created_at: isoOrNull(p.createdAt),
@@ -77,6 +100,53 @@ export const registerProviderCommands = (program: Command): void => {
             ]),
           ),
         );
+      }),
+    );
+
+  providers
+    .command('test <name>')
+    .description('check that heo-power can reach the provider and that it accepts the credential')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: OutputOptions) =>
+      withContainer(async ({ store, providers: registry }) => {
+        const record = await store.providers.get(name);
+        if (record === undefined)
+          throw new AdminError(`unknown provider "${name}" (see "providers list")`);
+        let result: { ok: boolean; failure?: string; message: string };
+        try {
+          const provider = registry.build(record);
+          try {
+            result = await provider.probe();
+          } finally {
+            await provider.close();
+          }
+        } catch (error) {
+          if (!(error instanceof SecretError)) throw error;
+          result = { ok: false, failure: 'credential', message: error.message };
+        }
+        emit(
+          options,
+          {
+            name,
+            type: record.type,
+            ok: result.ok,
+            failure: result.failure ?? null,
+            message: result.message,
+          },
+          () => `${result.ok ? 'ok' : 'FAILED'}: ${result.message}`,
+        );
+        if (!result.ok) process.exitCode = 1;
+      }),
+    );
+
+  providers
+    .command('remove <name>')
+    .description('remove a provider that no machine uses any more')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: OutputOptions) =>
+      withContainer(async ({ inventory }) => {
+        await inventory.removeProvider(name, cliActor());
+        emit(options, { name, removed: true }, () => `provider "${name}" removed`);
       }),
     );
 };
