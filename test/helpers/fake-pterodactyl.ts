@@ -1,0 +1,276 @@
+import {
+  type FakeAnswer,
+  type FakeReply,
+  FakeUpstream,
+  type RecordedRequest,
+} from './fake-upstream.js';
+import type { TestTls } from './tls.js';
+
+/**
+ * A Pterodactyl (or Pelican) panel's client API as `shared/providers.md` describes it: Bearer
+ * client keys, `{"errors":[{code,status,detail}]}` bodies pretty-printed, 204 on a power signal,
+ * 404 for servers the key's account cannot see, 409 for blocked states, 422 for a bad signal, 403
+ * for application keys, and redirects instead of JSON errors when `Accept` lacks JSON.
+ */
+export type ServerState = 'offline' | 'starting' | 'running' | 'stopping';
+export type ServerStatus =
+  null | 'installing' | 'install_failed' | 'suspended' | 'restoring_backup';
+
+export interface FakeServer {
+  readonly identifier: string;
+  readonly uuid: string;
+  /** Username of the owner. */
+  readonly owner: string;
+  state: ServerState;
+  status: ServerStatus;
+  transferring: boolean;
+}
+
+export interface FakeAccount {
+  readonly username: string;
+  readonly admin: boolean;
+}
+
+const SIGNALS = ['start', 'stop', 'restart', 'kill'];
+
+const STATE_CONFLICT: Readonly<Record<string, string>> = {
+  suspended: 'This server is currently suspended and the functionality requested is unavailable.',
+  installing: 'This server has not yet completed its installation process, please try again later.',
+  install_failed:
+    'This server has not yet completed its installation process, please try again later.',
+  restoring_backup: 'This server is currently restoring from a backup, please try again later.',
+};
+
+export class FakePterodactyl {
+  readonly servers: FakeServer[] = [];
+  /** Client keys (48 characters) and the account each belongs to. */
+  readonly keys = new Map<string, FakeAccount>();
+  /** Application keys: refused on the client API. */
+  readonly applicationKeys = new Set<string>();
+  intercept: ((request: RecordedRequest) => FakeAnswer | undefined) | undefined;
+  #upstream: FakeUpstream | undefined;
+
+  static async start(tls: Pick<TestTls['server'], 'key' | 'cert'>): Promise<FakePterodactyl> {
+    const fake = new FakePterodactyl();
+    fake.#upstream = await FakeUpstream.start(tls, (request) => fake.answer(request));
+    return fake;
+  }
+
+  get upstream(): FakeUpstream {
+    if (this.#upstream === undefined) throw new Error('fake not started');
+    return this.#upstream;
+  }
+
+  get url(): string {
+    return this.upstream.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.upstream.requests;
+  }
+
+  powerPosts(): string[] {
+    return this.requests
+      .filter((r) => r.method === 'POST' && r.url.endsWith('/power'))
+      .map((r) => `${r.method} ${r.url} ${r.body}`);
+  }
+
+  addServer(uuid: string, owner: string, state: ServerState = 'offline'): FakeServer {
+    const server: FakeServer = {
+      identifier: uuid.slice(0, 8),
+      uuid,
+      owner,
+      state,
+      status: null,
+      transferring: false,
+    };
+    this.servers.push(server);
+    return server;
+  }
+
+  addKey(key: string, account: FakeAccount): string {
+    this.keys.set(key, account);
+    return key;
+  }
+
+  async close(): Promise<void> {
+    await this.#upstream?.close();
+  }
+
+  answer(request: RecordedRequest): FakeAnswer {
+    const injected = this.intercept?.(request);
+    if (injected !== undefined) return injected;
+    const wantsJson = /\/json|\+json/i.test(String(request.headers.accept ?? ''));
+    const url = new URL(request.url, 'https://fake');
+    if (!url.pathname.startsWith('/api/client')) return this.#html(404);
+    const auth = String(request.headers.authorization ?? '');
+    const bearer = /^Bearer (\S+)$/i.exec(auth)?.[1];
+    if (bearer !== undefined && this.applicationKeys.has(bearer)) {
+      return this.#error(
+        wantsJson,
+        403,
+        'AccessDeniedHttpException',
+        'You are attempting to use an application API key on an endpoint that requires a client API key.',
+      );
+    }
+    const account = bearer === undefined ? undefined : this.keys.get(bearer);
+    if (account === undefined) {
+      // Laravel sends guests to the login page unless the client asked for JSON.
+      if (!wantsJson) return { status: 302, headers: { location: `${this.url}/auth/login` } };
+      return this.#error(true, 401, 'AuthenticationException', 'Unauthenticated.');
+    }
+    if (request.method === 'GET' && url.pathname === '/api/client/account') {
+      return this.#json(200, {
+        object: 'user',
+        attributes: {
+          id: 1,
+          admin: account.admin,
+          username: account.username,
+          email: `${account.username}@example.net`,
+          language: 'en',
+        },
+      });
+    }
+    if (
+      request.method === 'GET' &&
+      (url.pathname === '/api/client' || url.pathname === '/api/client/')
+    ) {
+      const visible = this.servers.filter((s) => account.admin || s.owner === account.username);
+      return this.#json(200, {
+        object: 'list',
+        data: visible.map((s) => ({
+          object: 'server',
+          attributes: { identifier: s.identifier, uuid: s.uuid },
+        })),
+      });
+    }
+    const power = /^\/api\/client\/servers\/([^/]+)\/power$/.exec(url.pathname);
+    if (power?.[1] !== undefined) {
+      if (request.method !== 'POST')
+        return this.#error(
+          wantsJson,
+          405,
+          'MethodNotAllowedHttpException',
+          `The ${request.method} method is not supported for route api/client/servers/${power[1]}/power. Supported methods: POST.`,
+        );
+      return this.#power(request, wantsJson, account, power[1]);
+    }
+    return this.#error(
+      wantsJson,
+      404,
+      'NotFoundHttpException',
+      'The requested resource could not be found on the server.',
+    );
+  }
+
+  #power(
+    request: RecordedRequest,
+    wantsJson: boolean,
+    account: FakeAccount,
+    id: string,
+  ): FakeAnswer {
+    const server = this.servers.find((s) =>
+      id.length === 8 ? s.identifier === id : s.uuid === id,
+    );
+    if (server === undefined)
+      return this.#error(
+        wantsJson,
+        404,
+        'NotFoundHttpException',
+        'The requested resource could not be found on the server.',
+      );
+    if (!account.admin && server.owner !== account.username) {
+      return this.#error(
+        wantsJson,
+        404,
+        'NotFoundHttpException',
+        'The requested resource does not exist on this server.',
+      );
+    }
+    const conflict =
+      server.status === null
+        ? server.transferring
+          ? 'This server is currently being transferred to a new machine, please try again later.'
+          : undefined
+        : STATE_CONFLICT[server.status];
+    if (conflict !== undefined)
+      return this.#error(wantsJson, 409, 'ServerStateConflictException', conflict);
+    let input: Record<string, unknown> = {};
+    const type = String(request.headers['content-type'] ?? '');
+    if (type.includes('json')) {
+      try {
+        const parsed = JSON.parse(request.body === '' ? '{}' : request.body) as unknown;
+        input =
+          typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+      } catch (error) {
+        return this.#error(
+          wantsJson,
+          400,
+          'BadRequestHttpException',
+          `The JSON data passed in the request appears to be malformed: ${(error as Error).message}`,
+        );
+      }
+    } else {
+      input = Object.fromEntries(new URLSearchParams(request.body));
+    }
+    const raw = input.signal;
+    const signal = typeof raw === 'string' ? raw.trim() : raw;
+    if (signal === undefined || signal === '' || signal === null) {
+      if (!wantsJson) return { status: 302, headers: { location: this.url } };
+      return this.#validation('The signal field is required.', 'required');
+    }
+    if (typeof signal !== 'string' || !SIGNALS.includes(signal)) {
+      if (!wantsJson) return { status: 302, headers: { location: this.url } };
+      return this.#validation('The selected signal is invalid.', 'in');
+    }
+    // Wings runs the action in the background; starting a running server is silently ignored.
+    if (signal === 'start' && server.state === 'offline') server.state = 'starting';
+    if (signal === 'restart') server.state = 'starting';
+    if (signal === 'stop' && server.state !== 'offline') server.state = 'stopping';
+    if (signal === 'kill') server.state = 'offline';
+    return { status: 204 };
+  }
+
+  #validation(detail: string, rule: string): FakeReply {
+    return this.#json(
+      422,
+      {
+        errors: [
+          {
+            code: 'ValidationException',
+            status: '422',
+            detail,
+            meta: { source_field: 'signal', rule },
+          },
+        ],
+      },
+      true,
+    );
+  }
+
+  #error(wantsJson: boolean, status: number, code: string, detail: string): FakeReply {
+    if (!wantsJson) return this.#html(status);
+    return this.#json(status, { errors: [{ code, status: String(status), detail }] }, true);
+  }
+
+  /** Laravel renders error JSON pretty-printed (4 spaces, slashes unescaped). */
+  #json(status: number, body: unknown, pretty = false): FakeReply {
+    return {
+      status,
+      headers: {
+        'content-type': 'application/json',
+        'x-ratelimit-limit': '720',
+        'x-ratelimit-remaining': '719',
+      },
+      body: pretty ? JSON.stringify(body, null, 4) : JSON.stringify(body),
+    };
+  }
+
+  #html(status: number): FakeReply {
+    return {
+      status,
+      headers: { 'content-type': 'text/html; charset=UTF-8' },
+      body: `<!DOCTYPE html><html><body><h1>${status}</h1></body></html>`,
+    };
+  }
+}

@@ -1,0 +1,134 @@
+import { createServer, type Server } from 'node:https';
+import {
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** A request as the fake received it, for exact assertions. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query, exactly as sent. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+export interface FakeReply {
+  readonly status: number;
+  /** The reason phrase; Node's default for the status when absent. */
+  readonly reason?: string;
+  readonly headers?: OutgoingHttpHeaders;
+  readonly body?: string;
+  /** Wait this long before answering (Proxmox delays its 401s). */
+  readonly delayMs?: number;
+}
+
+/** `hang`: never answer; `reset`: drop the connection without an answer. */
+export type FakeAnswer = FakeReply | 'hang' | 'reset';
+
+export interface UpstreamOptions {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/**
+ * An HTTPS server on 127.0.0.1 and an ephemeral port that records every request and answers it
+ * with `answer(request)`. `close()` drops every connection, including hanging ones.
+ */
+export class FakeUpstream {
+  readonly requests: RecordedRequest[] = [];
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(
+    tls: UpstreamOptions,
+    answer: (request: RecordedRequest) => FakeAnswer,
+  ): Promise<FakeUpstream> {
+    let fake: FakeUpstream | undefined;
+    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      fake?.handle(req, res, answer);
+    });
+    fake = new FakeUpstream(server);
+    const own = fake;
+    server.on('secureConnection', (socket: Socket) => {
+      own.#sockets.add(socket);
+      socket.on('close', () => own.#sockets.delete(socket));
+    });
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  /** Requests with this method whose path starts with `prefix`. */
+  matching(method: string, prefix: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.url.startsWith(prefix));
+  }
+
+  clear(): void {
+    this.requests.length = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
+    for (const socket of this.#sockets) socket.destroy();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    answer: (request: RecordedRequest) => FakeAnswer,
+  ): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: { ...req.headers },
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      this.requests.push(recorded);
+      const reply = answer(recorded);
+      if (reply === 'hang') return;
+      if (reply === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const send = () => {
+        const body = reply.body ?? '';
+        res.writeHead(reply.status, reply.reason ?? STATUS_CODES[reply.status] ?? '', {
+          'content-length': Buffer.byteLength(body),
+          ...reply.headers,
+        });
+        res.end(body);
+      };
+      if (reply.delayMs === undefined || reply.delayMs <= 0) {
+        send();
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        send();
+      }, reply.delayMs);
+      this.#timers.add(timer);
+    });
+  }
+}

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { PowerAction } from '../../src/domain/power.js';
+import type { PowerProvider, PowerTarget } from '../../src/providers/provider.js';
+import { ProxmoxProvider } from '../../src/providers/proxmox/proxmox-provider.js';
+import { PterodactylProvider } from '../../src/providers/pterodactyl/pterodactyl-provider.js';
+import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
+import { FakeProxmox, type GuestType } from '../helpers/fake-proxmox.js';
+import { FakePterodactyl } from '../helpers/fake-pterodactyl.js';
+import type { FakeAnswer } from '../helpers/fake-upstream.js';
+import { captureLogs } from '../helpers/log-capture.js';
+import { testTls } from '../helpers/tls.js';
+import type { ProviderWorld } from './provider-contract.js';
+
+/** Short enough to keep the suite quick, long enough for a TLS handshake on a busy machine. */
+export const TEST_TIMEOUT_MS = 1_500;
+
+export const PVE_TOKEN_ID = 'heo@pve!power';
+export const PVE_SECRET = '5e0f9d1c-8a7b-4c3d-9e2f-1a2b3c4d5e6f';
+export const PANEL_KEY = `ptlc_${'Ab3dE6gH9jK'}${'x'.repeat(28)}Q7rZ`;
+
+/** A port on 127.0.0.1 where nothing listens. */
+export const closedPort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+};
+
+/** Per-machine failures injected into a fake, found by a path fragment. */
+class Faults {
+  readonly #byFragment = new Map<string, FakeAnswer>();
+
+  set(fragment: string, answer: FakeAnswer): void {
+    this.#byFragment.set(fragment, answer);
+  }
+
+  answer = (request: { url: string }): FakeAnswer | undefined => {
+    for (const [fragment, answer] of this.#byFragment)
+      if (request.url.includes(fragment)) return answer;
+    return undefined;
+  };
+}
+
+export const simulatorWorld = async (family: 'vps' | 'game'): Promise<ProviderWorld> => {
+  const logger = captureLogs('silent').logger;
+  const simulator = new SimulatorProvider({
+    name: 'sim',
+    transitionMs: 60_000,
+    timeoutMs: 300,
+    logger,
+  });
+  let calls = 0;
+  let machines = 0;
+  // The simulator is its own upstream: every call to it is a power request it received.
+  const provider: PowerProvider = {
+    type: 'simulator',
+    power: (target, action, context) => {
+      calls++;
+      return simulator.power(target, action, context);
+    },
+    probe: () => simulator.probe(),
+    close: () => simulator.close(),
+  };
+  const target = (ref: string): PowerTarget => ({ resourceType: family, resourceId: ref, ref });
+  return {
+    family,
+    provider,
+    machine: async (state) => {
+      const t = target(`m-${++machines}`);
+      if (state === 'running') await simulator.power(t, 'start', { requestId: 'setup', logger });
+      return t;
+    },
+    isUp: (t) => ['running', 'starting'].includes(simulator.machine(t.ref).state),
+    powerRequests: () => calls,
+    postsFor: () => 1,
+    failWith5xx: (t) => target(`fail-${t.ref}`),
+    hang: (t) => target(`hang-${t.ref}`),
+    close: () => simulator.close(),
+  };
+};
+
+export const proxmoxWorld = async (
+  type: GuestType,
+): Promise<ProviderWorld & { fake: FakeProxmox }> => {
+  const tls = await testTls();
+  const fake = await FakeProxmox.start(tls.server);
+  fake.addToken(PVE_TOKEN_ID, PVE_SECRET);
+  const faults = new Faults();
+  fake.intercept = faults.answer;
+  let vmid = type === 'qemu' ? 100 : 5000;
+  const build = (url: string, secret = PVE_SECRET) =>
+    new ProxmoxProvider({
+      name: 'pve',
+      http: { url, caPem: tls.caPem, insecureTls: false, timeoutMs: TEST_TIMEOUT_MS },
+      token: { id: PVE_TOKEN_ID, secret },
+      pollIntervalMs: 10,
+    });
+  const provider = build(fake.url);
+  const port = await closedPort();
+  const fragment = (t: PowerTarget) => `/${t.ref.split('/').slice(1).join('/')}/`;
+  return {
+    fake,
+    family: 'vps',
+    provider,
+    machine: async (state) => {
+      const guest = fake.addGuest('pve1', type, ++vmid, state);
+      return {
+        resourceType: 'vps',
+        resourceId: `vps_${guest.vmid}`,
+        ref: `pve1/${type}/${guest.vmid}`,
+      };
+    },
+    isUp: (t) => {
+      const [node, kind, id] = t.ref.split('/');
+      return fake.guest(node ?? '', kind as GuestType, Number(id))?.status === 'running';
+    },
+    powerRequests: () => fake.powerPosts().length,
+    postsFor: (action: PowerAction) => (action === 'reset' && type === 'lxc' ? 2 : 1),
+    failWith5xx: (t) => {
+      faults.set(fragment(t), {
+        status: 500,
+        reason: `VM ${t.ref.split('/')[2] ?? ''} qmp command 'cont' failed - got timeout`,
+        headers: { 'content-type': 'application/json;charset=UTF-8' },
+        body: JSON.stringify({ data: null, message: "qmp command 'cont' failed - got timeout\n" }),
+      });
+      return t;
+    },
+    hang: (t) => {
+      faults.set(fragment(t), 'hang');
+      return t;
+    },
+    dropConnection: (t) => {
+      faults.set(fragment(t), 'reset');
+      return t;
+    },
+    unreachable: () => build(`https://127.0.0.1:${port}`),
+    badCredential: () => build(fake.url, '00000000-0000-4000-8000-000000000000'),
+    close: async () => {
+      await provider.close();
+      await fake.close();
+    },
+  };
+};
+
+export const pterodactylWorld = async (): Promise<ProviderWorld & { fake: FakePterodactyl }> => {
+  const tls = await testTls();
+  const fake = await FakePterodactyl.start(tls.server);
+  fake.addKey(PANEL_KEY, { username: 'heo-admin', admin: true });
+  const faults = new Faults();
+  fake.intercept = faults.answer;
+  const build = (url: string, key = PANEL_KEY) =>
+    new PterodactylProvider({
+      name: 'panel',
+      http: { url, caPem: tls.caPem, insecureTls: false, timeoutMs: TEST_TIMEOUT_MS },
+      apiKey: key,
+    });
+  const provider = build(fake.url);
+  const port = await closedPort();
+  let count = 0;
+  const serverOf = (t: PowerTarget) =>
+    fake.servers.find((s) => s.identifier === t.ref || s.uuid === t.ref);
+  return {
+    fake,
+    family: 'game',
+    provider,
+    machine: async (state) => {
+      const server = fake.addServer(
+        randomUUID(),
+        'someone',
+        state === 'running' ? 'running' : 'offline',
+      );
+      // Both forms of server id are valid refs; use each for half of the machines.
+      const ref = ++count % 2 === 0 ? server.uuid : server.identifier;
+      return { resourceType: 'game', resourceId: `srv_${count}`, ref };
+    },
+    isUp: (t) => ['running', 'starting'].includes(serverOf(t)?.state ?? 'offline'),
+    powerRequests: () => fake.powerPosts().length,
+    postsFor: () => 1,
+    failWith5xx: (t) => {
+      faults.set(`/servers/${t.ref}/`, {
+        status: 504,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(
+          {
+            errors: [
+              {
+                code: 'DaemonConnectionException',
+                status: '504',
+                detail:
+                  'Could not establish a connection to the machine running this server. Please try again.',
+              },
+            ],
+          },
+          null,
+          4,
+        ),
+      });
+      return t;
+    },
+    hang: (t) => {
+      faults.set(`/servers/${t.ref}/`, 'hang');
+      return t;
+    },
+    dropConnection: (t) => {
+      faults.set(`/servers/${t.ref}/`, 'reset');
+      return t;
+    },
+    unreachable: () => build(`https://127.0.0.1:${port}`),
+    badCredential: () => build(fake.url, `ptlc_Zz9yY8xX7wW${'q'.repeat(32)}`),
+    close: async () => {
+      await provider.close();
+      await fake.close();
+    },
+  };
+};
