@@ -123,7 +123,7 @@ export class FakeProxmox {
   }
 
   get url(): string {
-    return `${this.upstream.url}`;
+    return this.upstream.url;
   }
 
   get requests(): RecordedRequest[] {

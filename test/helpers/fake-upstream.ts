@@ -52,12 +52,12 @@ export class FakeUpstream {
     tls: UpstreamOptions,
     answer: (request: RecordedRequest) => FakeAnswer,
   ): Promise<FakeUpstream> {
-    let fake: FakeUpstream | undefined;
-    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      fake?.handle(req, res, answer);
-    });
-    fake = new FakeUpstream(server);
+    const server = createServer({ key: tls.key, cert: tls.cert });
+    const fake = new FakeUpstream(server);
     const own = fake;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      own.handle(req, res, answer);
+    });
     server.on('secureConnection', (socket: Socket) => {
       own.#sockets.add(socket);
       socket.on('close', () => own.#sockets.delete(socket));

@@ -17,7 +17,7 @@ export const TEST_TIMEOUT_MS = 1_500;
 
 export const PVE_TOKEN_ID = 'heo@pve!power';
 export const PVE_SECRET = '5e0f9d1c-8a7b-4c3d-9e2f-1a2b3c4d5e6f';
-export const PANEL_KEY = `ptlc_${'Ab3dE6gH9jK'}${'x'.repeat(28)}Q7rZ`;
+export const PANEL_KEY = `ptlc_Ab3dE6gH9jK${'x'.repeat(28)}Q7rZ`;
 
 /** A port on 127.0.0.1 where nothing listens. */
 export const closedPort = async (): Promise<number> => {
