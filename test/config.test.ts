@@ -67,6 +67,19 @@ describe('configuration', () => {
     });
   });
 
+  it('reads HEO_SECRET_KEY as hex or base64, and never repeats it in an error', () => {
+    const hex = 'ab'.repeat(32);
+    const base64 = Buffer.from(hex, 'hex').toString('base64');
+    expect(loadConfig({ HEO_SECRET_KEY: hex }).secretKey?.id).toBe(
+      loadConfig({ HEO_SECRET_KEY: base64 }).secretKey?.id,
+    );
+    expect(() => loadConfig({ HEO_SECRET_KEY: 'hunter2-hunter2' })).toThrow(
+      new ConfigError([
+        'HEO_SECRET_KEY must be 32 random bytes, as 64 hex characters or as base64 (44 characters), e.g. the output of "openssl rand -base64 32"',
+      ]),
+    );
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {

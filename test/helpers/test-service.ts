@@ -4,6 +4,7 @@ import { type Config, DEFAULTS } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { KeyScope } from '../../src/domain/access.js';
 import type { Logger } from '../../src/logger.js';
+import type { ProviderOptions } from '../../src/providers/provider.js';
 import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
 import { appFor } from '../../src/server.js';
 import { KeyService } from '../../src/services/key-service.js';
@@ -80,6 +81,11 @@ export class TestService {
     settings: Record<string, number> = { transitionMs: 50 },
   ): Promise<void> {
     await this.container.inventory.addProvider({ name, type: 'simulator', settings }, TEST_ACTOR);
+  }
+
+  /** Registers a provider the way `providers add` does: options checked, credential sealed. */
+  async registerProvider(name: string, type: string, options: ProviderOptions): Promise<void> {
+    await this.container.inventory.registerProvider(name, type, options, TEST_ACTOR);
   }
 
   async addVps(id: string, customerId: string, provider = 'sim', ref?: string): Promise<void> {
