@@ -20,11 +20,12 @@ export const childEnv = (extra: Readonly<Record<string, string>>): NodeJS.Proces
   return { ...Object.fromEntries(inherited), ...extra };
 };
 
-/** Runs the built CLI as an operator would, in its own process. */
+/** Runs the built CLI as an operator would, in its own process; `input` goes to its stdin. */
 export const runCli = (
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   timeoutMs = 20_000,
+  input = '',
 ): Promise<CliResult> => {
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
@@ -38,6 +39,7 @@ export const runCli = (
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
     });
+    child.stdin.end(input);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
