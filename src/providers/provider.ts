@@ -114,6 +114,8 @@ export interface ProviderKind {
    * one-line message on bad input. May read files named by the options (`caFile`).
    */
   configure(options: ProviderOptions): ProviderConfiguration;
+  /** Checks a new credential for an existing provider; throws `AdminError` if it is malformed. */
+  credentialOf(token: string): ProviderCredential;
   create(record: ProviderRecord, dependencies: ProviderDependencies): PowerProvider;
 }
 

@@ -85,6 +85,22 @@ export class Inventory {
     return record;
   }
 
+  /**
+   * Seals a new credential for a provider, with the current secret key: after the back-end's token
+   * was replaced, or after `HEO_SECRET_KEY` changed. The instance in use is rebuilt.
+   */
+  async replaceCredential(name: string, token: string, actor: Actor): Promise<ProviderRecord> {
+    const record = await this.store.providers.get(name);
+    if (record === undefined)
+      throw new AdminError(`unknown provider "${name}" (see "providers list")`);
+    const credential = this.#kind(record.type).credentialOf(token);
+    const secret = { sealed: this.secrets.seal(name, credential.value), hint: credential.hint };
+    const at = this.now();
+    if (!(await this.store.providers.replaceSecret(name, secret, at, actor)))
+      throw new AdminError(`unknown provider "${name}" (see "providers list")`);
+    return { ...record, secret: secret.sealed, secretHint: secret.hint, updatedAt: at };
+  }
+
   /** Refused while machines still use the provider. */
   async removeProvider(name: string, actor: Actor): Promise<void> {
     let removed: boolean;

@@ -112,6 +112,13 @@ export interface ProviderStore {
   add(record: ProviderRecord, actor: Actor): Promise<void>;
   get(name: string): Promise<ProviderRecord | undefined>;
   list(): Promise<readonly ProviderRecord[]>;
+  /** Replaces the sealed credential and its hint; `false` when no such provider exists. */
+  replaceSecret(
+    name: string,
+    secret: { readonly sealed: string; readonly hint: string },
+    at: number,
+    actor: Actor,
+  ): Promise<boolean>;
   /** Refused with `StoreReferenceError` while resources use the provider. */
   remove(name: string, actor: Actor): Promise<boolean>;
 }

@@ -455,6 +455,43 @@ describe('providers add, list, test and remove with Proxmox VE and a panel, as a
     );
   });
 
+  it('set-token seals a new credential with the current key, which makes it usable again', async () => {
+    const newKey = { HEO_SECRET_KEY: randomBytes(32).toString('hex') };
+    const replaced = await run(
+      ['providers', 'set-token', 'pve', '--token', '-', '--json'],
+      newKey,
+      TOKEN,
+    );
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(JSON.parse(replaced.stdout)).toEqual({ name: 'pve', credential: 'heo@pve!power=…5e6f' });
+    expect((await run(['providers', 'test', 'pve'], newKey)).code).toBe(0);
+    // The key file no longer opens it: the operator has moved to HEO_SECRET_KEY.
+    expect((await run(['providers', 'test', 'pve'])).stdout).toMatch(
+      /^FAILED: the credential of provider "pve" was sealed with secret key/,
+    );
+    refused(
+      await run(['providers', 'set-token', 'panel', '--token', 'ptlc_short'], newKey),
+      /invalid --token: expected a client API key/,
+    );
+    refused(
+      await run(['providers', 'set-token', 'nope', '--token', TOKEN], newKey),
+      'unknown provider "nope"',
+    );
+    const [event] = await json<{ event: string; subject: string; detail: unknown }[]>([
+      'audit',
+      '--operator',
+      '--limit',
+      '1',
+    ]);
+    expect(event).toEqual(
+      expect.objectContaining({
+        event: 'provider.credential',
+        subject: 'pve',
+        detail: { hint: 'heo@pve!power=…5e6f' },
+      }),
+    );
+  });
+
   it('never shows a token: not in any output or log line, nor in plaintext in any file of the data folder', async () => {
     const secrets = [PVE_SECRET, PANEL_KEY, PANEL_KEY.slice(16)];
     const everything = seen.join('\n');

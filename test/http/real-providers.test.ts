@@ -228,6 +228,31 @@ describe('power requests end to end, through Proxmox VE and a Pterodactyl panel'
     expect(panel.powerPosts()).toHaveLength(1);
   });
 
+  it('uses a replaced token from the next request on', async () => {
+    const actor = { name: 'test' };
+    await service.container.inventory.replaceCredential(
+      'pve',
+      `${PVE_TOKEN_ID}=00000000-0000-4000-8000-000000000000`,
+      actor,
+    );
+    expectError(await post(`${VPS}/vps_q/start`), 502, 'provider_error', 'Failed to send action');
+    expect(await lastAudit()).toMatchObject({
+      upstreamStatus: 401,
+      upstreamDetail:
+        'auth: start: 401 Authentication failed!: the API token was not accepted (wrong, deleted or expired)',
+    });
+    await service.container.inventory.replaceCredential(
+      'pve',
+      `${PVE_TOKEN_ID}=${PVE_SECRET}`,
+      actor,
+    );
+    expect((await post(`${VPS}/vps_q/start`)).statusCode).toBe(200);
+    expect(pve.requests.map((r) => r.headers.authorization)).toEqual([
+      `PVEAPIToken=${PVE_TOKEN_ID}=00000000-0000-4000-8000-000000000000`,
+      `PVEAPIToken=${PVE_TOKEN_ID}=${PVE_SECRET}`,
+    ]);
+  });
+
   it('answers 502 when the credential cannot be opened with the current secret key', async () => {
     const other = await TestService.start({
       config: {

@@ -100,6 +100,26 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       expect((await store.providers.list()).map((p) => p.name)).toEqual(['sim']);
     });
 
+    it('replaces a provider credential, with an operator event that holds only the hint', async () => {
+      await store.providers.add(provider('sim'), actor);
+      const secret = { sealed: 'v1.sealed-credential', hint: 'user@pve!t=…abcd' };
+      expect(await store.providers.replaceSecret('sim', secret, 5_000, actor)).toBe(true);
+      expect(await store.providers.get('sim')).toEqual({
+        ...provider('sim'),
+        secret: secret.sealed,
+        secretHint: secret.hint,
+        updatedAt: 5_000,
+      });
+      expect(await store.providers.replaceSecret('nope', secret, 5_000, actor)).toBe(false);
+      const [event] = await store.operatorLog.list(1);
+      expect(event).toMatchObject({
+        event: 'provider.credential',
+        subject: 'sim',
+        detail: { hint: secret.hint },
+      });
+      expect(JSON.stringify(event)).not.toContain(secret.sealed);
+    });
+
     it('keeps resources per type, with the provider they need', async () => {
       await store.providers.add(provider('sim'), actor);
       await store.resources.add(resource('vps', 'x_1'), actor);

@@ -140,6 +140,29 @@ export const registerProviderCommands = (program: Command): void => {
     );
 
   providers
+    .command('set-token <name>')
+    .description(
+      "replace a provider's credential (a new token, or after HEO_SECRET_KEY changed); it is sealed with the current key",
+    )
+    .requiredOption('--token <token>', 'the new credential; "-" reads it from standard input')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: OutputOptions & { readonly token: string }) =>
+      withContainer(async ({ inventory }) => {
+        const record = await inventory.replaceCredential(
+          name,
+          tokenOf(options.token) ?? '',
+          cliActor(),
+        );
+        emit(
+          options,
+          { name, credential: record.secretHint },
+          () =>
+            `credential of provider "${name}" replaced: ${record.secretHint ?? ''}; check it with "heo-power providers test ${name}"`,
+        );
+      }),
+    );
+
+  providers
     .command('remove <name>')
     .description('remove a provider that no machine uses any more')
     .option('--json', 'print JSON')

@@ -1,10 +1,20 @@
 import { AdminError } from '../../services/admin-error.js';
 import { checkUrl, httpSettingsOf, maskTail, transportSettings } from '../http/remote-options.js';
-import type { ProviderKind } from '../provider.js';
+import type { ProviderCredential, ProviderKind } from '../provider.js';
 import { GUEST_REF_FORMAT, guestRefProblem, parseApiToken } from './proxmox-ref.js';
 import { ProxmoxProvider } from './proxmox-provider.js';
 
 const EXAMPLE_URL = 'https://pve1.example.net:8006';
+
+const credentialOf = (text: string): ProviderCredential => {
+  const token = parseApiToken(text);
+  if (token === null) {
+    throw new AdminError(
+      'invalid --token: expected a Proxmox API token as USER@REALM!TOKENID=SECRET, e.g. heo@pve!power=<the UUID shown when the token was created>',
+    );
+  }
+  return { value: `${token.id}=${token.secret}`, hint: `${token.id}=${maskTail(token.secret)}` };
+};
 
 /** Proxmox VE clusters: VPS as QEMU virtual machines or LXC containers. */
 export const proxmoxKind: ProviderKind = {
@@ -19,20 +29,12 @@ export const proxmoxKind: ProviderKind = {
     );
     if (options.token === undefined)
       throw new AdminError('--token is required: USER@REALM!TOKENID=SECRET');
-    const token = parseApiToken(options.token);
-    if (token === null) {
-      throw new AdminError(
-        'invalid --token: expected a Proxmox API token as USER@REALM!TOKENID=SECRET, e.g. heo@pve!power=<the UUID shown when the token was created>',
-      );
-    }
     return {
       settings: { url, ...transportSettings(options) },
-      credential: {
-        value: `${token.id}=${token.secret}`,
-        hint: `${token.id}=${maskTail(token.secret)}`,
-      },
+      credential: credentialOf(options.token),
     };
   },
+  credentialOf: (token) => credentialOf(token),
   create: (record, { defaultTimeoutMs, secrets }) => {
     if (record.secret === null) throw new Error(`proxmox provider ${record.name} has no token`);
     const token = parseApiToken(secrets.open(record.name, record.secret));

@@ -1,10 +1,26 @@
 import { AdminError } from '../../services/admin-error.js';
 import { checkUrl, httpSettingsOf, maskTail, transportSettings } from '../http/remote-options.js';
-import type { ProviderKind } from '../provider.js';
+import type { ProviderCredential, ProviderKind } from '../provider.js';
 import { clientKeyProblem, SERVER_REF_FORMAT, serverRefProblem } from './pterodactyl-ref.js';
 import { PterodactylProvider } from './pterodactyl-provider.js';
 
 const EXAMPLE_URL = 'https://panel.example.net';
+
+const credentialOf = (text: string): ProviderCredential => {
+  const key = text.trim();
+  const problem = clientKeyProblem(key);
+  if (problem === 'application') {
+    throw new AdminError(
+      'invalid --token: this is an application API key (ptla_/papp_), which has no power control; create a client API key (ptlc_/pacc_) on an admin account under Account → API Credentials',
+    );
+  }
+  if (problem === 'shape') {
+    throw new AdminError(
+      'invalid --token: expected a client API key of 48 characters starting with ptlc_ (Pterodactyl) or pacc_ (Pelican)',
+    );
+  }
+  return { value: key, hint: `${key.slice(0, 5)}${maskTail(key)}` };
+};
 
 /** Pterodactyl and Pelican panels: game servers, driven with a client API key. */
 export const pterodactylKind: ProviderKind = {
@@ -17,23 +33,12 @@ export const pterodactylKind: ProviderKind = {
     const url = checkUrl(options.url, EXAMPLE_URL, (path) => path.replace(/\/api(\/client)?$/, ''));
     if (options.token === undefined)
       throw new AdminError('--token is required: a client API key (ptlc_… or pacc_…)');
-    const key = options.token.trim();
-    const problem = clientKeyProblem(key);
-    if (problem === 'application') {
-      throw new AdminError(
-        'invalid --token: this is an application API key (ptla_/papp_), which has no power control; create a client API key (ptlc_/pacc_) on an admin account under Account → API Credentials',
-      );
-    }
-    if (problem === 'shape') {
-      throw new AdminError(
-        'invalid --token: expected a client API key of 48 characters starting with ptlc_ (Pterodactyl) or pacc_ (Pelican)',
-      );
-    }
     return {
       settings: { url, ...transportSettings(options) },
-      credential: { value: key, hint: `${key.slice(0, 5)}${maskTail(key)}` },
+      credential: credentialOf(options.token),
     };
   },
+  credentialOf: (token) => credentialOf(token),
   create: (record, { defaultTimeoutMs, secrets }) => {
     if (record.secret === null) throw new Error(`pterodactyl provider ${record.name} has no key`);
     return new PterodactylProvider({

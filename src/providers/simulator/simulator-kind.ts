@@ -35,6 +35,9 @@ export const simulatorKind: ProviderKind = {
       },
     };
   },
+  credentialOf: () => {
+    throw new AdminError('simulator providers have no credential');
+  },
   create: (record, { logger, defaultTimeoutMs }) =>
     new SimulatorProvider({
       name: record.name,

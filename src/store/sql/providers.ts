@@ -52,6 +52,26 @@ export class SqlProviderStore implements ProviderStore {
     return (await this.db.all('SELECT * FROM providers ORDER BY name')).map(toProvider);
   }
 
+  replaceSecret(
+    name: string,
+    secret: { readonly sealed: string; readonly hint: string },
+    at: number,
+    actor: Actor,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const changed =
+        (await tx.run(
+          'UPDATE providers SET secret = ?, secret_hint = ?, updated_at = ? WHERE name = ?',
+          [secret.sealed, secret.hint, at, name],
+        )) > 0;
+      if (changed) {
+        await recordOperatorEvent(tx, actor, 'provider.credential', name, { hint: secret.hint });
+        await this.signal(tx);
+      }
+      return changed;
+    });
+  }
+
   remove(name: string, actor: Actor): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const removed = (await tx.run('DELETE FROM providers WHERE name = ?', [name])) > 0;
