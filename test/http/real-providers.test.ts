@@ -6,6 +6,7 @@ import type { AuditRecord } from '../../src/store/store.js';
 import { bearer, expectError } from '../helpers/expect-http.js';
 import { FakeProxmox } from '../helpers/fake-proxmox.js';
 import { FakePterodactyl } from '../helpers/fake-pterodactyl.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { TestService } from '../helpers/test-service.js';
 import { testTls } from '../helpers/tls.js';
 import { PANEL_KEY, PVE_SECRET, PVE_TOKEN_ID } from '../providers/worlds.js';
@@ -24,6 +25,7 @@ describe('power requests end to end, through Proxmox VE and a Pterodactyl panel'
   let panel: FakePterodactyl;
   let service: TestService;
   let key: string;
+  const logs = captureLogs('trace');
 
   const post = (url: string) => service.inject({ method: 'POST', url, headers: bearer(key) });
   const lastAudit = async (): Promise<AuditRecord> => {
@@ -47,7 +49,10 @@ describe('power requests end to end, through Proxmox VE and a Pterodactyl panel'
     pve.addToken(PVE_TOKEN_ID, PVE_SECRET);
     panel = await FakePterodactyl.start(tls.server);
     panel.addKey(PANEL_KEY, { username: 'heo-admin', admin: true });
-    service = await TestService.start({ config: { providerTimeoutMs: 1_500 } });
+    service = await TestService.start({
+      config: { providerTimeoutMs: 1_500, logLevel: 'trace' },
+      logger: logs.logger,
+    });
     const caFile = service.dir?.file('ca.pem') ?? '';
     writeFileSync(caFile, tls.caPem);
     await service.registerProvider('pve', 'proxmox', {
@@ -276,5 +281,13 @@ describe('power requests end to end, through Proxmox VE and a Pterodactyl panel'
     } finally {
       await other.close();
     }
+  });
+
+  it('never logs a token, while the refusals above were logged with their detail', () => {
+    const text = logs.text();
+    expect(text).toContain('provider did not accept the action');
+    expect(text).toContain('PVEAPIToken=[redacted]');
+    for (const secret of [PVE_SECRET, PANEL_KEY, PANEL_KEY.slice(16)])
+      expect(text).not.toContain(secret);
   });
 });

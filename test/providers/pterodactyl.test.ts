@@ -3,10 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PowerAction } from '../../src/domain/power.js';
 import type { PowerProvider } from '../../src/providers/provider.js';
 import { PterodactylProvider } from '../../src/providers/pterodactyl/pterodactyl-provider.js';
+import { ProxmoxProvider } from '../../src/providers/proxmox/proxmox-provider.js';
+import { FakeProxmox } from '../helpers/fake-proxmox.js';
 import { FakePterodactyl, type FakeServer } from '../helpers/fake-pterodactyl.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { type TestTls, testTls } from '../helpers/tls.js';
-import { PANEL_KEY, TEST_TIMEOUT_MS } from './worlds.js';
+import { PANEL_KEY, PVE_SECRET, PVE_TOKEN_ID, TEST_TIMEOUT_MS } from './worlds.js';
 
 const UUID = '1a7ce997-259b-452e-8b4e-cecc464142ca';
 const OTHER = '8d6f2b1e-0c4a-4a3b-9e2f-5d6c7b8a9f01';
@@ -180,6 +182,47 @@ describe('the Pterodactyl / Pelican adapter, on the wire', () => {
       ok: false,
       failure: 'auth',
     });
+  });
+});
+
+describe('probing an address that is not the expected API', () => {
+  it('says so, for a panel URL that is a Proxmox node and the other way round', async () => {
+    const tls = await testTls();
+    const pve = await FakeProxmox.start(tls.server);
+    const panel = await FakePterodactyl.start(tls.server);
+    const http = (url: string) => ({
+      url,
+      caPem: tls.caPem,
+      insecureTls: false,
+      timeoutMs: TEST_TIMEOUT_MS,
+    });
+    const panelClient = new PterodactylProvider({
+      name: 'p',
+      http: http(pve.url),
+      apiKey: PANEL_KEY,
+    });
+    const pveClient = new ProxmoxProvider({
+      name: 'x',
+      http: http(panel.url),
+      token: { id: PVE_TOKEN_ID, secret: PVE_SECRET },
+    });
+    try {
+      expect(await panelClient.probe()).toEqual({
+        ok: false,
+        failure: 'upstream_error',
+        message: `unexpected answer from ${pve.url} (HTTP 501): is this a Pterodactyl or Pelican panel?`,
+      });
+      expect(await pveClient.probe()).toEqual({
+        ok: false,
+        failure: 'upstream_error',
+        message: `unexpected answer from ${panel.url} (HTTP 404): is this the Proxmox VE API (usually port 8006)?`,
+      });
+    } finally {
+      await panelClient.close();
+      await pveClient.close();
+      await pve.close();
+      await panel.close();
+    }
   });
 });
 

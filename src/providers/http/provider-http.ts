@@ -36,7 +36,8 @@ export interface HttpReply {
 export type HttpResult =
   { readonly ok: true; readonly reply: HttpReply } | ({ readonly ok: false } & TransportFailure);
 
-const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Large enough for the guest list of a big cluster, small enough to bound memory. */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 const RETRY_DELAY_MS = 200;
 
 /**

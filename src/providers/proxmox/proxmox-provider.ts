@@ -105,15 +105,15 @@ export class ProxmoxProvider implements PowerProvider {
       };
     }
     const { reply } = version;
-    if (reply.status !== 200) {
+    if (reply.status === 401 || reply.status === 403) {
       return {
         ok: false,
-        failure: failureOf(reply.status, ''),
+        failure: 'auth',
         message: `Proxmox VE at ${url} refused the token ${this.#options.token.id}: ${explain(reply.status, this.#redact(messageOf(reply)))}`,
       };
     }
     const data = dataOf(reply) as { version?: unknown } | undefined;
-    if (typeof data?.version !== 'string') {
+    if (reply.status !== 200 || typeof data?.version !== 'string') {
       return {
         ok: false,
         failure: 'upstream_error',

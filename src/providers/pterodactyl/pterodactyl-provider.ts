@@ -75,13 +75,16 @@ export class PterodactylProvider implements PowerProvider {
       };
     }
     const { reply } = result;
-    if (reply.status !== 200) {
-      const failure =
-        reply.status >= 300 && reply.status < 400 ? 'upstream_error' : failureOf(reply.status);
+    if (
+      reply.status === 401 ||
+      reply.status === 403 ||
+      (reply.status >= 300 && reply.status < 400)
+    ) {
+      const failure = reply.status >= 400 ? failureOf(reply.status) : 'upstream_error';
       return {
         ok: false,
         failure,
-        message: `the panel at ${url} refused: ${this.#redact(describe(reply))}`,
+        message: `the panel at ${url} ${reply.status >= 400 ? 'refused the key' : 'answered'}: ${this.#redact(describe(reply))}`,
       };
     }
     let account: { username?: unknown; admin?: unknown } | undefined;
@@ -94,7 +97,7 @@ export class PterodactylProvider implements PowerProvider {
     } catch {
       account = undefined;
     }
-    if (account === undefined || typeof account.username !== 'string') {
+    if (reply.status !== 200 || account === undefined || typeof account.username !== 'string') {
       return {
         ok: false,
         failure: 'upstream_error',
