@@ -3,16 +3,26 @@ import type { AuditWriter } from './audit/audit-writer.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { TrustProxy } from './config.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers.js';
-import { clientErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { clientErrorHandler, registerErrorHandling, sendError } from './http/error-handler.js';
 import { toApiError } from './http/error-mapping.js';
 import type { Logger } from './logger.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import type { PowerService } from './services/power-service.js';
 import './http/fastify-types.js';
+import type { AccessObserver } from './http/hooks/authenticate.js';
+import {
+  type RequestObserver,
+  recordRequests,
+  UNMATCHED_ROUTE,
+} from './http/hooks/record-requests.js';
 import { RequestLogController } from './http/log-controller.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
+import { registerDocsPage } from './http/openapi/docs-page.js';
+import { registerOpenApiDocument } from './http/openapi/document.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerOpenApiRoute } from './http/routes/openapi-route.js';
 import { registerPowerRoutes } from './http/routes/power-routes.js';
+import { acceptAsIs } from './http/schemas/accept-as-is.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -23,6 +33,8 @@ export interface AppDependencies {
   readonly checkStore: () => Promise<void>;
   /** Which peers to believe about the client address in `X-Forwarded-For` (load balancers). */
   readonly trustProxy?: TrustProxy;
+  /** Told about every answered request and every refusal of the guard (metrics). */
+  readonly observer?: RequestObserver & AccessObserver;
 }
 
 export interface App {
@@ -45,9 +57,10 @@ export const buildApp = (deps: AppDependencies): App => {
   let draining = false;
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
+  const logController = new RequestLogController();
   const fastify = Fastify({
     loggerInstance,
-    logController: new RequestLogController(),
+    logController,
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -58,9 +71,17 @@ export const buildApp = (deps: AppDependencies): App => {
     forceCloseConnections: 'idle',
     trustProxy: fastifyTrustProxy(deps.trustProxy ?? false),
     clientErrorHandler: clientErrorHandler(deps.logger),
-    frameworkErrors: (thrown, _request, reply: FastifyReply) => {
-      const { error } = toApiError(thrown);
-      void reply.code(error.statusCode).headers(error.headers).send(error.toBody());
+    // Errors found before routing (a malformed URL) skip the hooks and the request log line:
+    // the request id, the log line and the count happen here.
+    frameworkErrors: (thrown, request, reply: FastifyReply) => {
+      reply.raw.once('finish', () => {
+        logController.requestCompleted(null, request, reply);
+        deps.observer?.requestCompleted(
+          { route: UNMATCHED_ROUTE, method: request.method, status: reply.statusCode },
+          reply.elapsedTime / 1000,
+        );
+      });
+      void sendError(reply.header(REQUEST_ID_HEADER, request.id), toApiError(thrown).error);
     },
   });
 
@@ -70,11 +91,21 @@ export const buildApp = (deps: AppDependencies): App => {
     reply.header(REQUEST_ID_HEADER, request.id);
     if (draining) reply.header('connection', 'close');
   });
+  if (deps.observer !== undefined) recordRequests(fastify, deps.observer);
 
+  // Route schemas document the contract; the rules (what confirms, which ids exist) live in the
+  // domain and the services, so request schemas never reject or coerce anything.
+  fastify.setValidatorCompiler(acceptAsIs);
   registerBodyParsers(fastify);
   registerErrorHandling(fastify, deps.audit);
-  registerHealthRoutes(fastify, { checkStore: deps.checkStore, isDraining: () => draining });
-  registerPowerRoutes(fastify, deps);
+  // The generator sees only routes registered after it, so the routes load as a plugin after it.
+  registerOpenApiDocument(fastify);
+  registerDocsPage(fastify);
+  void fastify.register(async (api) => {
+    registerHealthRoutes(api, { checkStore: deps.checkStore, isDraining: () => draining });
+    registerPowerRoutes(api, { ...deps, accessObserver: deps.observer });
+    registerOpenApiRoute(api);
+  });
 
   return {
     fastify,

@@ -19,6 +19,8 @@ export interface PowerFamily {
   readonly idField: 'vps_id' | 'server_id';
   /** What the reference calls the resource, for documentation. */
   readonly noun: string;
+  /** The id the reference uses in its examples. */
+  readonly exampleId: string;
   readonly actions: readonly PowerAction[];
   /** Actions that need `force=true`. */
   readonly confirm: ReadonlySet<PowerAction>;
@@ -32,6 +34,7 @@ export const VPS_FAMILY: PowerFamily = Object.freeze({
   pathParam: 'id',
   idField: 'vps_id',
   noun: 'VPS',
+  exampleId: 'vps_123',
   actions: Object.freeze(['start', 'stop', 'reset'] as const),
   confirm: new Set<PowerAction>(['reset']),
   denied: () => new ApiError(403, 'unauthorized', 'You do not have access to this VPS'),
@@ -43,6 +46,7 @@ export const GAME_FAMILY: PowerFamily = Object.freeze({
   pathParam: 'server_id',
   idField: 'server_id',
   noun: 'game server',
+  exampleId: 'srv_123',
   actions: Object.freeze(['start', 'stop', 'restart', 'kill'] as const),
   confirm: new Set<PowerAction>(['kill']),
   denied: () => new ApiError(403, 'forbidden', 'You do not have access to this game server'),

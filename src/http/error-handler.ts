@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -35,7 +36,7 @@ export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter):
         if (!expected) request.log.error({ err: thrown }, 'request failed');
         if (entry !== null) await recordRefusal(audit, request, entry);
       }
-      return reply.code(error.statusCode).headers(error.headers).send(error.toBody());
+      return sendError(reply, error);
     },
   );
 };
@@ -52,19 +53,35 @@ const recordRefusal = async (
   }
 };
 
-const rawResponse = (error: ApiError): string => {
+/**
+ * Error bodies are always plain `JSON.stringify` of the envelope: the routes' response schemas
+ * document errors, they never shape the bytes.
+ */
+export const sendError = (reply: FastifyReply, error: ApiError): FastifyReply =>
+  reply
+    .code(error.statusCode)
+    .headers(error.headers)
+    .type('application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send(error.toBody());
+
+const rawResponse = (error: ApiError, requestId: string): string => {
   const body = JSON.stringify(error.toBody());
   return [
     `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ''}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-Id: ${requestId}`,
     'Connection: close',
     '',
     body,
   ].join('\r\n');
 };
 
-/** Requests too broken to reach the router (oversized headers, bad HTTP) get the same envelope. */
+/**
+ * Requests too broken to reach the router (oversized headers, bad HTTP) get the same envelope, and
+ * a fresh request id: whatever the client sent cannot be trusted to have been read.
+ */
 export const clientErrorHandler =
   (logger: Logger) =>
   (error: Error & { code?: string }, socket: Socket): void => {
@@ -75,7 +92,8 @@ export const clientErrorHandler =
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? Errors.requestTimeout()
           : Errors.invalidRequest('Malformed HTTP request');
-    logger.debug({ code: error.code }, 'client error');
-    if (socket.writable) socket.end(rawResponse(apiError));
+    const requestId = randomUUID();
+    logger.debug({ code: error.code, reqId: requestId }, 'client error');
+    if (socket.writable) socket.end(rawResponse(apiError, requestId));
     else socket.destroy();
   };

@@ -2,6 +2,8 @@
 export interface FamilyCase {
   readonly name: 'vps' | 'game';
   readonly base: string;
+  /** The path parameter, as the reference writes it (`{id}`, `{server_id}`). */
+  readonly param: 'id' | 'server_id';
   readonly idField: 'vps_id' | 'server_id';
   readonly own: string;
   readonly foreign: string;
@@ -17,6 +19,7 @@ export interface FamilyCase {
 export const VPS: FamilyCase = {
   name: 'vps',
   base: '/v1/hosting/cloud/vps-custom',
+  param: 'id',
   idField: 'vps_id',
   own: 'vps_123',
   foreign: 'vps_456',
@@ -31,6 +34,7 @@ export const VPS: FamilyCase = {
 export const GAME: FamilyCase = {
   name: 'game',
   base: '/v1/hosting/game/power',
+  param: 'server_id',
   idField: 'server_id',
   own: 'srv_123',
   foreign: 'srv_456',

@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, RouteOptions } from 'fastify';
 import type { App } from '../../src/app.js';
 import { type Config, DEFAULTS } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
@@ -20,6 +20,8 @@ export interface TestServiceOptions {
   readonly config?: Partial<Config>;
   readonly logger?: Logger;
   readonly store?: Store;
+  /** Sees every route as the app registers it (an `onRoute` hook added before the app is ready). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export interface TestKeyOptions {
@@ -56,6 +58,7 @@ export class TestService {
         ...(options.store === undefined ? {} : { store: options.store }),
       });
       const app = appFor(container);
+      if (options.onRoute !== undefined) app.fastify.addHook('onRoute', options.onRoute);
       await app.fastify.ready();
       return new TestService(container, app, storage);
     } catch (error) {

@@ -49,4 +49,16 @@ describe('heo-power demo', () => {
     expect((await call('/v1/hosting/game/power/srv_123/start', read)).status).toBe(403);
     expect((await call('/v1/hosting/cloud/vps-custom/vps_broken/start', power)).status).toBe(502);
   });
+
+  it('points at the API reference', async () => {
+    expect(demo.output()).toContain(
+      `API reference: ${demo.url}/docs (OpenAPI document: ${demo.url}/openapi.json)`,
+    );
+    const page = await fetch(`${demo.url}/docs`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+    ]);
+    expect((await fetch(`${demo.url}/openapi.json`)).status).toBe(200);
+  });
 });

@@ -74,6 +74,7 @@ const banner = (url: string, location: string, keys: { power: string; read: stri
     `  ${post('/v1/hosting/game/power/srv_123/start', keys.read)}      # 403: read scope`,
     `  ${post('/v1/hosting/cloud/vps-custom/vps_broken/start', keys.power)}   # 502: provider refuses`,
     '',
+    `API reference: ${url}/docs (OpenAPI document: ${url}/openapi.json)`,
     'In another terminal: "npx heo-power audit" shows every request; "npx heo-power keys list" the keys.',
     'Stop with Ctrl-C.',
     '',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../../domain/errors.js';
+import { livenessSchema, readinessSchema } from '../schemas/health-schema.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
 export interface HealthDependencies {
@@ -13,6 +14,7 @@ export const registerHealthRoutes = (app: FastifyInstance, deps: HealthDependenc
   app.route({
     method: ['GET', 'HEAD'],
     url: '/healthz',
+    schema: livenessSchema,
     handler: async () => ({ status: 'ok' }),
   });
   refuseOtherMethods(app, '/healthz', ['GET', 'HEAD']);
@@ -20,6 +22,7 @@ export const registerHealthRoutes = (app: FastifyInstance, deps: HealthDependenc
   app.route({
     method: ['GET', 'HEAD'],
     url: '/readyz',
+    schema: readinessSchema,
     handler: async (request) => {
       if (deps.isDraining()) throw Errors.serviceUnavailable();
       try {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { Errors } from '../../domain/errors.js';
+import { methodNotAllowedSchema } from '../schemas/method-not-allowed-schema.js';
 
 /** Every other method on a known path answers 405 with `Allow`, before any authentication. */
 export const refuseOtherMethods = (
@@ -12,6 +13,7 @@ export const refuseOtherMethods = (
   app.route({
     method: others,
     url,
+    schema: methodNotAllowedSchema(allow),
     handler: async () => {
       throw Errors.methodNotAllowed(allow);
     },

@@ -12,7 +12,8 @@ import {
 import type { RateLimiter } from '../../ratelimit/rate-limiter.js';
 import { emptyTrace, type PowerService } from '../../services/power-service.js';
 import { auditEntryOf } from '../audit-entry.js';
-import { authenticateAndLimit } from '../hooks/authenticate.js';
+import { type AccessObserver, authenticateAndLimit } from '../hooks/authenticate.js';
+import { powerRouteSchema } from '../schemas/power-schema.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
 export interface PowerRouteDependencies {
@@ -20,36 +21,29 @@ export interface PowerRouteDependencies {
   readonly limiter: RateLimiter;
   readonly power: PowerService;
   readonly audit: AuditWriter;
+  readonly accessObserver?: AccessObserver;
 }
 
 export const powerPath = (family: PowerFamily, action: PowerAction): string =>
   `${family.basePath}/:${family.pathParam}/${action}`;
 
-const successSchema = (family: PowerFamily) => ({
-  type: 'object',
-  properties: {
-    success: { type: 'boolean' },
-    action: { type: 'string' },
-    [family.idField]: { type: 'string' },
-    status: { type: 'string' },
-    message: { type: 'string' },
-  },
-  required: ['success', 'action', family.idField, 'status', 'message'],
-});
-
 /** One builder for both endpoint families: they differ only in the data of `PowerFamily`. */
 export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDependencies): void => {
-  const guard = authenticateAndLimit(deps.authenticator, deps.limiter);
   for (const family of FAMILIES) {
-    const response = { 200: successSchema(family) };
     for (const action of family.actions) {
       const url = powerPath(family, action);
+      const route = { family, action };
       app.route({
         method: 'POST',
         url,
-        config: { power: { family, action } },
-        schema: { response },
-        onRequest: guard,
+        config: { power: route },
+        schema: powerRouteSchema(family, action),
+        onRequest: authenticateAndLimit(
+          deps.authenticator,
+          deps.limiter,
+          route,
+          deps.accessObserver,
+        ),
         handler: async (request: FastifyRequest, _reply: FastifyReply) => {
           const principal = request.principal;
           if (principal === null) throw Errors.internal();

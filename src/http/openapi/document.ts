@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { FAMILIES } from '../../domain/power.js';
+import { BEARER_AUTH, TAGS } from '../schemas/common.js';
+import { familyTag, familyTagDescription } from '../schemas/power-schema.js';
+import { overview } from './overview.js';
+
+const packageVersion = (): string => {
+  const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+};
+
+type PathItem = OpenAPIV3_1.PathItemObject & { query?: OpenAPIV3_1.OperationObject };
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * What the route schemas cannot say by themselves, applied to the generated document:
+ * - no heo-power endpoint requires a body (the generator marks every documented body required);
+ * - a HEAD answer has no body;
+ * - OpenAPI 3.1 has no QUERY method: QUERY is refused with 405 like any other method, but cannot
+ *   be listed.
+ */
+const finish = (document: OpenAPIV3_1.Document): OpenAPIV3_1.Document => {
+  for (const item of Object.values(document.paths ?? {}) as PathItem[]) {
+    delete item.query;
+    for (const method of METHODS) {
+      const body = item[method]?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
+      if (body !== undefined) body.required = false;
+    }
+    if (item.head !== undefined) {
+      // The generator shares one operation object between the methods of a route.
+      const head = structuredClone(item.head);
+      for (const response of Object.values(head.responses)) {
+        delete (response as OpenAPIV3_1.ResponseObject).content;
+      }
+      item.head = head;
+    }
+  }
+  return document;
+};
+
+/**
+ * Registers the OpenAPI 3.1 generator. Routes registered after it are documented from their
+ * schemas; `fastify.swagger()` returns the document once the app is ready.
+ */
+export const registerOpenApiDocument = (app: FastifyInstance): void => {
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'heo-power',
+        version: packageVersion(),
+        description: overview(),
+      },
+      tags: [
+        ...FAMILIES.map((family) => ({
+          name: familyTag(family),
+          description: familyTagDescription(family),
+        })),
+        { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
+        { name: TAGS.reference, description: 'This document.' },
+        {
+          name: TAGS.otherMethods,
+          description:
+            'Any other method on a known path answers 405 with `Allow`, before authentication.',
+        },
+      ],
+      components: {
+        securitySchemes: {
+          [BEARER_AUTH]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key, `heo_` followed by 36 letters and digits.',
+          },
+        },
+      },
+    },
+    transformObject: (documentObject) =>
+      finish(
+        ('openapiObject' in documentObject
+          ? documentObject.openapiObject
+          : documentObject.swaggerObject) as OpenAPIV3_1.Document,
+      ),
+  });
+};

@@ -1,0 +1,223 @@
+import type { FastifySchema } from 'fastify';
+import { Errors } from '../../domain/errors.js';
+import {
+  confirmationRequired,
+  type PowerAction,
+  type PowerFamily,
+  successBody,
+  successMessage,
+} from '../../domain/power.js';
+import { BODY_LIMIT_BYTES } from '../body-parsers.js';
+import {
+  BEARER_AUTH,
+  type ErrorCase,
+  errorResponse,
+  type JsonSchema,
+  rateLimitHeaders,
+  requestHeaders,
+  requestIdHeader,
+} from './common.js';
+
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** The tag grouping a family's operations: `VPS power`, `Game server power`. */
+export const familyTag = (family: PowerFamily): string => `${capitalised(family.noun)} power`;
+
+export const familyTagDescription = (family: PowerFamily): string =>
+  `Power actions for customer-scoped ${family.noun}s: \`${family.basePath}/{${family.pathParam}}/{action}\`. ` +
+  `Every action is a \`POST\` with an API key; only ${family.noun} IDs within the key's scope can be acted on.`;
+
+/** A Retry-After for the document's 429 example; the real value is what is left of the window. */
+const EXAMPLE_RETRY_AFTER = 30;
+
+const params = (family: PowerFamily): JsonSchema => ({
+  type: 'object',
+  required: [family.pathParam],
+  properties: {
+    [family.pathParam]: {
+      type: 'string',
+      description:
+        `The ${family.noun} ID shown in your HEO Systems dashboard or returned by an authorized ` +
+        'integration workflow. An ID that is unknown or outside the key\u2019s scope gets the same 403.',
+      examples: [family.exampleId],
+    },
+  },
+});
+
+const forceQuery = (action: PowerAction): JsonSchema => ({
+  type: 'object',
+  properties: {
+    force: {
+      type: 'string',
+      description:
+        `Exactly \`true\` confirms the ${action}. Any other value (\`TRUE\`, \`1\`, a repeated ` +
+        'parameter) is accepted and is no confirmation.',
+      examples: ['true'],
+    },
+  },
+});
+
+const BODY_RULES =
+  `Optional; at most ${BODY_LIMIT_BYTES} bytes of JSON (\`Content-Type: application/json\`). ` +
+  'An empty body is no body, whatever its content type.';
+
+// No `type`: any JSON value is accepted; `properties` only speaks about objects.
+const body = (family: PowerFamily, action: PowerAction): JsonSchema =>
+  family.confirm.has(action)
+    ? {
+        description:
+          `${BODY_RULES} A JSON object whose \`force\` is \`true\` or \`"true"\` confirms the ${action}; ` +
+          'any other JSON value is accepted and is no confirmation.',
+        properties: {
+          force: {
+            description: `\`true\` or \`"true"\` confirms the ${action}; any other value does not.`,
+            examples: [true],
+          },
+        },
+        examples: [{ force: true }],
+      }
+    : { description: `${BODY_RULES} Its content is ignored.` };
+
+const success = (family: PowerFamily, action: PowerAction): JsonSchema => ({
+  'x-response-description':
+    'The back-end accepted the action; the machine may take a while to reach the state.',
+  type: 'object',
+  required: ['success', 'action', family.idField, 'status', 'message'],
+  properties: {
+    success: { type: 'boolean', const: true },
+    action: { type: 'string', const: action },
+    [family.idField]: { type: 'string' },
+    status: { type: 'string', const: 'requested' },
+    message: { type: 'string', const: successMessage(action) },
+  },
+  additionalProperties: false,
+  examples: [successBody(family, action, family.exampleId)],
+  headers: { 'X-Request-Id': requestIdHeader, ...rateLimitHeaders },
+});
+
+const badRequestCases = (family: PowerFamily, action: PowerAction): ErrorCase[] => [
+  ...(family.confirm.has(action)
+    ? [
+        {
+          name: 'confirmation_required',
+          summary: `No confirmation: neither force=true in the query nor {"force": true} in the body`,
+          error: confirmationRequired(action),
+        },
+      ]
+    : []),
+  {
+    name: 'invalid_json',
+    summary: 'The body is not valid JSON',
+    error: Errors.invalidJson(),
+  },
+];
+
+/** The schema of one power endpoint, from the family's data: one builder for both families. */
+export const powerRouteSchema = (family: PowerFamily, action: PowerAction): FastifySchema => {
+  const confirm = family.confirm.has(action);
+  const noun = family.noun;
+  return {
+    operationId: `${family.type}${capitalised(action)}`,
+    tags: [familyTag(family)],
+    summary: `${capitalised(action)} a ${noun}`,
+    description:
+      `Requests a ${action} action for the ${noun}. A success means the back-end accepted the ` +
+      `action; the ${noun} may take additional time to reach the requested state.` +
+      (confirm
+        ? ` ${capitalised(action)} requires confirmation with \`force=true\`, either as a query ` +
+          'parameter or in a JSON request body.'
+        : ''),
+    security: [{ [BEARER_AUTH]: [] }],
+    params: params(family),
+    ...(confirm ? { querystring: forceQuery(action) } : {}),
+    headers: requestHeaders,
+    body: body(family, action),
+    response: {
+      200: success(family, action),
+      400: errorResponse(
+        confirm
+          ? `The ${action} is not confirmed, or the request is malformed (e.g. a body that is not valid JSON).`
+          : 'The request is malformed (e.g. a body that is not valid JSON).',
+        badRequestCases(family, action),
+        { rateLimited: true },
+      ),
+      401: errorResponse(
+        'No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key.',
+        [{ name: 'unauthorized', summary: 'No valid API key', error: Errors.unauthenticated() }],
+      ),
+      403: errorResponse(
+        `The ${noun} is not within the key's scope or does not exist (the same answer for both), ` +
+          'or the key may only read.',
+        [
+          {
+            name: 'denied',
+            summary: `The ${noun} is not within the key's scope`,
+            error: family.denied(),
+          },
+          {
+            name: 'insufficient_scope',
+            summary: 'A read key asks for a power action',
+            error: Errors.insufficientScope(),
+          },
+        ],
+        { rateLimited: true },
+      ),
+      404: errorResponse(
+        'The path names no endpoint (an action of the other family, a trailing slash, another ' +
+          'case...): answered before authentication.',
+        [{ name: 'not_found', summary: 'No such endpoint', error: Errors.notFound() }],
+      ),
+      413: errorResponse(
+        `The body is larger than ${BODY_LIMIT_BYTES} bytes.`,
+        [
+          {
+            name: 'payload_too_large',
+            summary: 'Body too large',
+            error: Errors.payloadTooLarge(BODY_LIMIT_BYTES),
+          },
+        ],
+        { rateLimited: true },
+      ),
+      415: errorResponse(
+        'A non-empty body that is not JSON.',
+        [
+          {
+            name: 'unsupported_media_type',
+            summary: 'Body is not JSON',
+            error: Errors.unsupportedMediaType(),
+          },
+        ],
+        { rateLimited: true },
+      ),
+      429: errorResponse(
+        'The key is over its limit; `Retry-After` says when its window ends. Refused requests count against the limit.',
+        [
+          {
+            name: 'rate_limited',
+            summary: 'Over the limit',
+            error: Errors.rateLimited(EXAMPLE_RETRY_AFTER),
+          },
+        ],
+        { rateLimited: true },
+      ),
+      500: errorResponse(
+        'A fault of ours, e.g. the audit record could not be written (the action may have reached ' +
+          'the back-end). Nothing internal is ever in the message.',
+        [{ name: 'internal_error', summary: 'Internal error', error: Errors.internal() }],
+        { rateLimited: true },
+      ),
+      502: errorResponse(
+        'The back-end did not accept the action: it refused, was unreachable, timed out or failed.',
+        [{ name: 'provider_error', summary: 'Back-end failure', error: Errors.providerError() }],
+        { rateLimited: true },
+      ),
+      503: errorResponse('The store is unreachable; try again shortly.', [
+        {
+          name: 'service_unavailable',
+          summary: 'Store unreachable',
+          error: Errors.serviceUnavailable(),
+        },
+      ]),
+    },
+  };
+};

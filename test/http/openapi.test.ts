@@ -1,0 +1,370 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import BetterSqlite3 from 'better-sqlite3';
+import type { HTTPMethods, LightMyRequestResponse, RouteOptions } from 'fastify';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PowerRoute } from '../../src/http/fastify-types.js';
+import type { SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
+import { bearer, expectError } from '../helpers/expect-http.js';
+import { FAMILY_CASES, type FamilyCase } from '../helpers/families.js';
+import { startWithCustomers, type TestService } from '../helpers/test-service.js';
+
+type Document = OpenAPIV3_1.Document;
+type Operation = OpenAPIV3_1.OperationObject;
+type Response = OpenAPIV3_1.ResponseObject;
+
+interface ServedRoute {
+  readonly url: string;
+  readonly methods: readonly HTTPMethods[];
+  readonly hidden: boolean;
+  readonly power: PowerRoute | undefined;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: LightMyRequestResponse['headers'];
+}
+
+const answer = (res: LightMyRequestResponse): Answer => ({
+  status: res.statusCode,
+  body: res.body,
+  headers: res.headers,
+});
+
+/** `/v1/hosting/cloud/vps-custom/:id/start` as OpenAPI writes it. */
+const documentPath = (url: string): string => url.replace(/:([A-Za-z_]+)/g, '{$1}');
+
+const familyOf = (power: PowerRoute): FamilyCase => {
+  const found = FAMILY_CASES.find((family) => family.name === power.family.type);
+  if (found === undefined) throw new Error(`no test data for ${power.family.type}`);
+  return found;
+};
+
+/** A concrete path for a route: a customer's own machine where the route takes an id. */
+const concrete = (url: string): string =>
+  url.replace(':id', 'vps_123').replace(':server_id', 'srv_123');
+
+/** The operation documented for a route's method; fails the test when there is none. */
+const operationOf = (document: Document, url: string, method: string): Operation => {
+  const item = document.paths?.[documentPath(url)] as Record<string, Operation | undefined>;
+  const operation = item[method.toLowerCase()];
+  if (operation === undefined) throw new Error(`${method} ${url} is not documented`);
+  return operation;
+};
+
+const unique = (values: readonly string[]): string[] => [...new Set(values)].sort();
+
+/** The example bodies of a documented response, as the bytes a client would receive. */
+const exampleBodies = (response: Response): string[] => {
+  const media = response.content?.['application/json'];
+  if (media === undefined) return [];
+  if (media.examples !== undefined) {
+    return Object.values(media.examples).map((example) =>
+      JSON.stringify((example as OpenAPIV3_1.ExampleObject).value),
+    );
+  }
+  return media.example === undefined ? [] : [JSON.stringify(media.example)];
+};
+
+describe('the OpenAPI document', () => {
+  const routes: ServedRoute[] = [];
+  // One service per condition a status needs: the standard fixture, a limit of one request per
+  // key, an audit log that cannot be written, a store busy beyond its timeout, a closed store.
+  let main: TestService;
+  let limited: TestService;
+  let auditBroken: TestService;
+  let busy: TestService;
+  let closed: TestService;
+  let blocker: BetterSqlite3.Database;
+  let power: string;
+  let read: string;
+  /** Power keys of cus_a on `auditBroken` and `busy`, made while their store still took writes. */
+  const failingKeys = new Map<TestService, string>();
+  let document: Document;
+
+  beforeAll(async () => {
+    main = await startWithCustomers({
+      config: { rateLimitPerMinute: 100_000 },
+      onRoute: (route: RouteOptions) => {
+        routes.push({
+          url: route.url,
+          methods: Array.isArray(route.method) ? route.method : [route.method],
+          hidden: route.schema?.hide === true,
+          power: route.config?.power,
+        });
+      },
+    });
+    await main.addVps('vps_broken', 'cus_a', 'sim', 'fail-vps');
+    await main.addGame('srv_broken', 'cus_a', 'sim', 'fail-srv');
+    power = (await main.createKey('cus_a')).key;
+    read = (await main.createKey('cus_a', { scope: 'read' })).key;
+
+    limited = await startWithCustomers({ config: { rateLimitPerMinute: 1 } });
+
+    auditBroken = await startWithCustomers();
+    failingKeys.set(auditBroken, (await auditBroken.createKey('cus_a')).key);
+    await auditBroken.breakAuditTable();
+
+    // Another process holds the write lock; this instance gives up at once instead of after 5 s.
+    busy = await startWithCustomers();
+    failingKeys.set(busy, (await busy.createKey('cus_a')).key);
+    blocker = new BetterSqlite3((busy.store as SqliteStore).location);
+    blocker.exec('BEGIN IMMEDIATE');
+    (busy.store as SqliteStore).executor.database.pragma('busy_timeout = 0');
+
+    closed = await startWithCustomers();
+    await closed.store.close();
+
+    const res = await main.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    document = JSON.parse(res.body) as Document;
+  });
+
+  afterAll(async () => {
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    await Promise.all([
+      main.close(),
+      limited.close(),
+      auditBroken.close(),
+      busy.close(),
+      closed.close(),
+    ]);
+  });
+
+  it('is served at /openapi.json as JSON, with a request id', async () => {
+    const res = await main.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: { 'x-request-id': 'doc-fetch-1' },
+    });
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['x-request-id']).toBe('doc-fetch-1');
+    const head = await main.inject({ method: 'HEAD', url: '/openapi.json' });
+    expect([head.statusCode, head.body]).toEqual([200, '']);
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    expect(document.openapi).toBe('3.1.0');
+  });
+
+  it('declares the Bearer scheme and requires it on every power operation, and on nothing else', () => {
+    expect(document.components?.securitySchemes).toEqual({
+      apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }) as unknown,
+    });
+    for (const route of routes.filter((r) => !r.hidden)) {
+      for (const method of route.methods.filter((m) => m !== 'QUERY')) {
+        const operation = operationOf(document, route.url, method);
+        const secured = route.power !== undefined && method === 'POST';
+        expect({ route: route.url, method, security: operation.security }).toEqual({
+          route: route.url,
+          method,
+          security: secured ? [{ apiKey: [] }] : [],
+        });
+      }
+    }
+  });
+
+  it('documents force as a query parameter and as an optional JSON body where it confirms', () => {
+    for (const family of FAMILY_CASES) {
+      for (const action of family.actions) {
+        const operation = document.paths?.[`${family.base}/{${family.param}}/${action}`]?.post;
+        const force = operation?.parameters?.find(
+          (p) => (p as OpenAPIV3_1.ParameterObject).name === 'force',
+        ) as OpenAPIV3_1.ParameterObject | undefined;
+        const body = operation?.requestBody as OpenAPIV3_1.RequestBodyObject;
+        expect(body.required).toBe(false);
+        expect(Object.keys(body.content)).toEqual(['application/json']);
+        if (action === family.confirm) {
+          expect(force).toMatchObject({ in: 'query', required: false, example: 'true' });
+          expect(body.content['application/json']?.example).toEqual({ force: true });
+        } else {
+          expect(force).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('lists every route the app serves, and nothing it does not serve', async () => {
+    const served = new Set<string>();
+    for (const route of routes) {
+      if (route.hidden) {
+        // The docs page's own files are not part of the API.
+        expect(route.url).toMatch(/^\/docs(\/|$)/);
+        continue;
+      }
+      const item = document.paths?.[documentPath(route.url)] as Record<string, unknown>;
+      expect(item, route.url).toBeDefined();
+      for (const method of route.methods) {
+        if (method === 'QUERY') {
+          // OpenAPI 3.1 has no QUERY: it is refused like every other method, but cannot be listed.
+          expect(item.query).toBeUndefined();
+          const res = await main.inject({
+            method: 'QUERY',
+            url: concrete(route.url),
+            headers: { 'content-type': 'application/json' },
+            payload: '{}',
+          });
+          expect(res.statusCode).toBe(405);
+          continue;
+        }
+        expect(item[method.toLowerCase()], `${method} ${route.url}`).toBeDefined();
+        served.add(`${method.toLowerCase()} ${documentPath(route.url)}`);
+      }
+    }
+    const documented = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+      Object.keys(item ?? {}).map((method) => `${method} ${path}`),
+    );
+    expect(unique(documented)).toEqual(unique([...served]));
+    expect(served.size).toBeGreaterThan(60);
+  });
+
+  /** Every way to get an answer from a power endpoint, one per documented status and case. */
+  const powerAnswers = async (route: PowerRoute): Promise<Answer[]> => {
+    const family = familyOf(route);
+    const action = route.action;
+    const confirm = action === family.confirm ? '?force=true' : '';
+    const url = (id: string) => `${family.base}/${id}/${action}`;
+    const post = async (
+      service: TestService,
+      path: string,
+      key: string | undefined,
+      body?: { type: string; payload: string },
+    ) =>
+      answer(
+        await service.inject({
+          method: 'POST',
+          url: path,
+          headers: {
+            ...(key === undefined ? {} : bearer(key)),
+            ...(body === undefined ? {} : { 'content-type': body.type }),
+          },
+          ...(body === undefined ? {} : { payload: body.payload }),
+        }),
+      );
+    const own = family.own;
+    const broken = family.name === 'vps' ? 'vps_broken' : 'srv_broken';
+    const answers: Answer[] = [];
+    // 200: a reset needs a running machine.
+    await post(main, `${family.base}/${own}/start`, power);
+    answers.push(await post(main, `${url(own)}${confirm}`, power));
+    if (confirm !== '') answers.push(await post(main, url(own), power));
+    answers.push(
+      await post(main, `${url(own)}${confirm}`, power, { type: 'application/json', payload: '{' }),
+    );
+    answers.push(await post(main, url(own), undefined));
+    answers.push(await post(main, `${url(family.foreign)}${confirm}`, power));
+    answers.push(await post(main, `${url(own)}${confirm}`, read));
+    answers.push(await post(main, `${url(own)}/`, power));
+    answers.push(
+      await post(main, url(own), power, { type: 'application/json', payload: 'x'.repeat(17_000) }),
+    );
+    answers.push(await post(main, url(own), power, { type: 'text/plain', payload: 'force=true' }));
+    answers.push(await post(main, `${url(broken)}${confirm}`, power));
+
+    const once = (await limited.createKey('cus_a')).key;
+    await post(limited, url(own), once);
+    answers.push(await post(limited, url(own), once));
+
+    // 500: the audit record cannot be written; 503: the store is busy beyond its timeout.
+    for (const [failing, key] of failingKeys) {
+      await failing.powerOn(own);
+      answers.push(await post(failing, `${url(own)}${confirm}`, key));
+    }
+    return answers;
+  };
+
+  it('documents exactly the statuses each operation answers, with the bodies and headers it sends', async () => {
+    for (const route of routes.filter((r) => !r.hidden)) {
+      for (const method of route.methods.filter((m) => m !== 'QUERY')) {
+        const operation = operationOf(document, route.url, method);
+        const label = `${method} ${route.url}`;
+        const answers: Answer[] =
+          route.power !== undefined && method === 'POST'
+            ? await powerAnswers(route.power)
+            : [answer(await main.inject({ method, url: concrete(route.url) }))];
+        if (route.url === '/readyz') {
+          answers.push(answer(await closed.inject({ method, url: route.url })));
+        }
+
+        const responses = operation.responses ?? {};
+        const documented = Object.keys(responses).sort();
+        expect({ label, statuses: unique(answers.map((a) => String(a.status))) }).toEqual({
+          label,
+          statuses: documented,
+        });
+        for (const [status, value] of Object.entries(responses)) {
+          const response = value as Response;
+          const received = answers.filter((a) => String(a.status) === status);
+          const examples = exampleBodies(response);
+          if (examples.length > 0) {
+            expect({ label, status, bodies: unique(received.map((a) => a.body)) }).toEqual({
+              label,
+              status,
+              bodies: unique(examples),
+            });
+          }
+          for (const [name, header] of Object.entries(response.headers ?? {})) {
+            const allowed = (
+              (header as OpenAPIV3_1.HeaderObject).schema as OpenAPIV3_1.SchemaObject
+            ).enum as unknown[] | undefined;
+            for (const res of received) {
+              const sent = res.headers[name.toLowerCase()];
+              expect(sent, `${label} ${status} ${name}`).toBeDefined();
+              if (allowed !== undefined) expect(allowed).toContain(sent);
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('request schemas document the contract without enforcing it', () => {
+  let service: TestService;
+  let key: string;
+
+  beforeAll(async () => {
+    service = await startWithCustomers();
+    key = (await service.createKey('cus_a')).key;
+  });
+  afterAll(() => service.close());
+
+  it.each([
+    ['a repeated force parameter', '?force=true&force=true', undefined],
+    ['force=yes', '?force=yes', undefined],
+    ['a JSON string body', '', '"force"'],
+    ['a JSON number body', '', '1'],
+    ['{"force": ["true"]}', '', '{"force": ["true"]}'],
+  ])(
+    'answers %s with confirmation_required, not a validation error',
+    async (_label, query, payload) => {
+      const res = await service.inject({
+        method: 'POST',
+        url: `/v1/hosting/game/power/srv_123/kill${query}`,
+        headers: {
+          ...bearer(key),
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { payload }),
+      });
+      expectError(res, 400, 'confirmation_required', 'Kill requires force=true');
+    },
+  );
+
+  it('leaves a body it does not read alone', async () => {
+    const res = await service.inject({
+      method: 'POST',
+      url: '/v1/hosting/game/power/srv_123/start',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      payload: '[1, "two", {"force": null}]',
+    });
+    expect(res.statusCode).toBe(200);
+  });
+});
