@@ -42,6 +42,9 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** `HEO_SECRET_KEY`: seals provider credentials; `null` lets the embedded default make one. */
   readonly secretKey: SecretKey | null;
+  /** Port of the Prometheus metrics listener; `null` (the default) turns metrics off. */
+  readonly metricsPort: number | null;
+  readonly metricsHost: string;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -59,6 +62,8 @@ export const DEFAULTS: Config = Object.freeze({
   redisTimeoutMs: 500,
   trustProxy: false,
   secretKey: null,
+  metricsPort: null,
+  metricsHost: '127.0.0.1',
 });
 
 export class ConfigError extends Error {
@@ -89,6 +94,12 @@ const integer = (
     return fallback;
   }
   return value;
+};
+
+const optionalPort = (env: Env, name: string, problems: string[]): number | null => {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return null;
+  return integer(env, name, 0, 0, 65_535, problems);
 };
 
 const text = (env: Env, name: string, fallback: string): string => {
@@ -242,7 +253,16 @@ export const loadConfig = (env: Env = process.env): Config => {
     ),
     trustProxy: trustProxy(env, problems),
     secretKey: secretKeyOf(env, problems),
+    metricsPort: optionalPort(env, 'HEO_METRICS_PORT', problems),
+    metricsHost: text(env, 'HEO_METRICS_HOST', DEFAULTS.metricsHost),
   };
+  if (
+    config.metricsPort !== null &&
+    config.metricsPort !== 0 &&
+    config.metricsPort === config.port
+  ) {
+    problems.push(`HEO_METRICS_PORT must differ from PORT (both are ${config.port})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 };

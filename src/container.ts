@@ -3,6 +3,7 @@ import { AuditWriter } from './audit/audit-writer.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import type { Metrics } from './metrics/metrics.js';
 import { PROVIDER_KINDS } from './providers/kinds.js';
 import type { ProviderKind } from './providers/provider.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -35,6 +36,8 @@ export interface Container {
   readonly audit: AuditWriter;
   readonly inventory: Inventory;
   readonly keys: KeyService;
+  /** The Prometheus metrics, when `HEO_METRICS_PORT` turns them on; otherwise nothing is counted. */
+  readonly metrics: Metrics | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -125,6 +128,9 @@ export const createContainer = async (
     throw error;
   }
   const audit = new AuditWriter(store.audit, logger);
+  // Loaded only when on: operator commands and metric-less servers never pay for prom-client.
+  const metrics =
+    config.metricsPort === null ? null : new (await import('./metrics/metrics.js')).Metrics();
 
   return {
     config,
@@ -136,10 +142,11 @@ export const createContainer = async (
     directory,
     authenticator,
     limiter,
-    power: new PowerService(directory, providers),
+    power: new PowerService(directory, providers, metrics ?? undefined),
     audit,
     inventory: new Inventory(store, kinds, secrets),
     keys: new KeyService(store),
+    metrics,
     close: async () => {
       await audit.flush();
       await authenticator.close();

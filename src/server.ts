@@ -2,9 +2,12 @@ import closeWithGrace from 'close-with-grace';
 import { type App, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { type Container, type ContainerOverrides, createContainer } from './container.js';
+import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
 
 export interface RunningServer {
   readonly url: string;
+  /** Where `GET /metrics` answers, or `null` when metrics are off. */
+  readonly metricsUrl: string | null;
   readonly app: App;
   readonly container: Container;
   /** Stops accepting, finishes in-flight requests, flushes the audit log and closes the store. */
@@ -20,6 +23,7 @@ export const appFor = (container: Container): App =>
     audit: container.audit,
     checkStore: () => container.store.ping(),
     trustProxy: container.config.trustProxy,
+    ...(container.metrics === null ? {} : { observer: container.metrics }),
   });
 
 export const startServer = async (
@@ -29,15 +33,25 @@ export const startServer = async (
   const container = await createContainer(config, overrides);
   const app = appFor(container);
   let url: string;
+  let metricsServer: MetricsServer | null = null;
   try {
     url = await app.fastify.listen({ host: config.host, port: config.port });
+    if (container.metrics !== null && config.metricsPort !== null) {
+      metricsServer = await startMetricsServer(container.metrics, {
+        host: config.metricsHost,
+        port: config.metricsPort,
+        logger: container.logger,
+      });
+    }
   } catch (error) {
+    await app.fastify.close();
     await container.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
   return {
     url,
+    metricsUrl: metricsServer?.url ?? null,
     app,
     container,
     close: () => {
@@ -51,6 +65,7 @@ export const startServer = async (
         } finally {
           clearInterval(reaper);
         }
+        await metricsServer?.close();
         await container.close();
       })();
       return closing;
@@ -81,6 +96,7 @@ export const runServer = async (
       store: store.dialect,
       rateLimits: running.redisUrl === null ? 'memory' : 'redis',
       trustProxy: running.trustProxy,
+      ...(server.metricsUrl === null ? {} : { metrics: `${server.metricsUrl}/metrics` }),
     },
     'heo-power listening',
   );

@@ -28,6 +28,8 @@ describe('configuration', () => {
       redisTimeoutMs: 500,
       trustProxy: false,
       secretKey: null,
+      metricsPort: null,
+      metricsHost: '127.0.0.1',
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -48,6 +50,8 @@ describe('configuration', () => {
         HEO_REDIS_PREFIX: 'prod-eu:',
         HEO_REDIS_TIMEOUT_MS: '200',
         HEO_TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
+        HEO_METRICS_PORT: '9464',
+        HEO_METRICS_HOST: '10.0.0.5',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -64,7 +68,26 @@ describe('configuration', () => {
       redisTimeoutMs: 200,
       trustProxy: ['10.0.0.0/8', '192.0.2.1'],
       secretKey: null,
+      metricsPort: 9464,
+      metricsHost: '10.0.0.5',
     });
+  });
+
+  it('turns metrics off when HEO_METRICS_PORT is unset or empty, and on for 0 (a free port)', () => {
+    expect(loadConfig({ HEO_METRICS_PORT: '' }).metricsPort).toBeNull();
+    expect(loadConfig({ HEO_METRICS_PORT: '  ' }).metricsPort).toBeNull();
+    expect(loadConfig({ HEO_METRICS_PORT: '0' }).metricsPort).toBe(0);
+  });
+
+  it('refuses a metrics port that is not a port, or the API port itself', () => {
+    expect(() => loadConfig({ HEO_METRICS_PORT: 'on' })).toThrow(
+      /HEO_METRICS_PORT must be a whole number from 0 to 65535 \(got "on"\)/,
+    );
+    expect(() => loadConfig({ HEO_METRICS_PORT: '70000' })).toThrow(/HEO_METRICS_PORT/);
+    expect(() => loadConfig({ PORT: '9100', HEO_METRICS_PORT: '9100' })).toThrow(
+      'invalid configuration: HEO_METRICS_PORT must differ from PORT (both are 9100)',
+    );
+    expect(() => loadConfig({ HEO_METRICS_PORT: '8080' })).toThrow(/must differ from PORT/);
   });
 
   it('reads HEO_SECRET_KEY as hex or base64, and never repeats it in an error', () => {

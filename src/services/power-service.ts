@@ -3,7 +3,7 @@ import { Errors } from '../domain/errors.js';
 import { isValidId } from '../domain/ids.js';
 import { confirmationRequired, type PowerAction, type PowerFamily } from '../domain/power.js';
 import type { Log } from '../logger.js';
-import type { PowerProvider } from '../providers/provider.js';
+import type { PowerOutcome, PowerProvider, ProviderFailure } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { SecretError } from '../secrets/secret-error.js';
 import type { Directory } from './directory.js';
@@ -34,16 +34,34 @@ export const emptyTrace = (): ProviderTrace => ({
 });
 
 /**
+ * How a provider call ended: accepted (`already_in_state` when the machine was there already), the
+ * `ProviderFailure` of a refusal, or `error` when the adapter threw.
+ */
+export type ProviderCallOutcome = 'accepted' | 'already_in_state' | 'error' | ProviderFailure;
+
+/** Told about every call to a provider, e.g. to count it; must be cheap and never throw. */
+export interface ProviderCallObserver {
+  providerCalled(
+    provider: string,
+    action: PowerAction,
+    outcome: ProviderCallOutcome,
+    seconds: number,
+  ): void;
+}
+
+/**
  * Runs one power command after authentication and rate limiting: resource access, scope,
  * confirmation, then the provider. Each refusal is thrown as the `ApiError` of the reference.
  */
 export class PowerService {
   readonly #directory: Directory;
   readonly #providers: ProviderRegistry;
+  readonly #observer: ProviderCallObserver | undefined;
 
-  constructor(directory: Directory, providers: ProviderRegistry) {
+  constructor(directory: Directory, providers: ProviderRegistry, observer?: ProviderCallObserver) {
     this.#directory = directory;
     this.#providers = providers;
+    this.#observer = observer;
   }
 
   async execute(command: PowerCommand, trace: ProviderTrace): Promise<void> {
@@ -66,10 +84,14 @@ export class PowerService {
       { provider: resource.provider, action, ref: resource.ref },
       'sending action to provider',
     );
-    const outcome = await provider.power(
-      { resourceType: family.type, resourceId, ref: resource.ref },
+    const outcome = await this.#call(
+      resource.provider,
+      () =>
+        provider.power({ resourceType: family.type, resourceId, ref: resource.ref }, action, {
+          requestId: command.requestId,
+          logger,
+        }),
       action,
-      { requestId: command.requestId, logger },
     );
     trace.upstreamStatus = outcome.upstreamStatus;
     if (!outcome.accepted) {
@@ -107,5 +129,30 @@ export class PowerService {
       logger.error({ provider: name, err: error }, 'provider credential cannot be opened');
       throw Errors.providerError();
     }
+  }
+
+  async #call(
+    name: string,
+    send: () => Promise<PowerOutcome>,
+    action: PowerAction,
+  ): Promise<PowerOutcome> {
+    const observer = this.#observer;
+    if (observer === undefined) return send();
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let outcome: PowerOutcome;
+    try {
+      outcome = await send();
+    } catch (error) {
+      observer.providerCalled(name, action, 'error', seconds());
+      throw error;
+    }
+    const label = !outcome.accepted
+      ? outcome.failure
+      : outcome.alreadyInState
+        ? 'already_in_state'
+        : 'accepted';
+    observer.providerCalled(name, action, label, seconds());
+    return outcome;
   }
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { type Container, createContainer } from '../../container.js';
 import { createLogger } from '../../logger.js';
-import { runServer } from '../../server.js';
 import type { Actor, ResourceRecord } from '../../store/store.js';
 
 const DEMO_PROVIDER = 'demo-sim';
@@ -98,6 +97,7 @@ export const registerDemoCommand = (program: Command): void => {
       } finally {
         await setup.close();
       }
+      const { runServer } = await import('../../server.js');
       await runServer(config, (server) => {
         process.stdout.write(banner(server.url, server.container.store.location, keys));
       });

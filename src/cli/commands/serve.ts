@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { runServer } from '../../server.js';
 
 export const registerServeCommand = (program: Command): void => {
   program
     .command('serve')
     .description('start the API (configured by environment variables)')
     .action(async () => {
+      // The HTTP stack loads only for the commands that serve.
+      const { runServer } = await import('../../server.js');
       await runServer(loadConfig());
     });
 };

@@ -1,0 +1,107 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { FAMILIES, type PowerAction, type ResourceType } from '../domain/power.js';
+import type { AuthenticationFailure } from '../http/hooks/authenticate.js';
+import type { RequestLabels } from '../http/hooks/record-requests.js';
+import type { ProviderCallOutcome } from '../services/power-service.js';
+
+const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+const AUTHENTICATION_FAILURES: readonly AuthenticationFailure[] = ['missing', 'invalid'];
+
+/**
+ * The Prometheus metrics of one heo-power instance, in a registry of its own (never the global
+ * one), so that several apps in one process do not share series. Every label is bounded: route
+ * templates, methods, statuses, families, actions, provider names and outcomes; never a key,
+ * customer or resource id, and never a raw URL.
+ */
+export class Metrics {
+  readonly #registry = new Registry();
+  readonly #requests: Counter<keyof RequestLabels>;
+  readonly #requestDuration: Histogram<keyof RequestLabels>;
+  readonly #providerCalls: Counter<'provider' | 'action' | 'outcome'>;
+  readonly #providerCallDuration: Histogram<'provider' | 'action' | 'outcome'>;
+  readonly #rateLimited: Counter<'family' | 'action'>;
+  readonly #authenticationFailures: Counter<'reason'>;
+
+  constructor() {
+    const registers = [this.#registry];
+    const requestLabels = ['route', 'method', 'status', 'family', 'action'] as const;
+    this.#requests = new Counter({
+      name: 'heo_http_requests_total',
+      help: 'HTTP requests answered, by route template, method, status and, on power routes, family and action.',
+      labelNames: requestLabels,
+      registers,
+    });
+    this.#requestDuration = new Histogram({
+      name: 'heo_http_request_duration_seconds',
+      help: 'Time from receiving a request to sending its answer.',
+      labelNames: requestLabels,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const providerLabels = ['provider', 'action', 'outcome'] as const;
+    this.#providerCalls = new Counter({
+      name: 'heo_provider_calls_total',
+      help: 'Power actions sent to providers, by provider name, action and outcome.',
+      labelNames: providerLabels,
+      registers,
+    });
+    this.#providerCallDuration = new Histogram({
+      name: 'heo_provider_call_duration_seconds',
+      help: 'Time a provider took to accept or refuse a power action.',
+      labelNames: providerLabels,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#rateLimited = new Counter({
+      name: 'heo_rate_limit_rejections_total',
+      help: 'Power requests refused with 429 because their key was over its limit.',
+      labelNames: ['family', 'action'] as const,
+      registers,
+    });
+    this.#authenticationFailures = new Counter({
+      name: 'heo_auth_failures_total',
+      help: 'Power requests refused with 401: reason "missing" (no Authorization header) or "invalid".',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    // Series that are known in advance start at zero, so that rates exist before the first event.
+    for (const family of FAMILIES) {
+      for (const action of family.actions)
+        this.#rateLimited.inc({ family: family.type, action }, 0);
+    }
+    for (const reason of AUTHENTICATION_FAILURES) this.#authenticationFailures.inc({ reason }, 0);
+    collectDefaultMetrics({ register: this.#registry });
+  }
+
+  requestCompleted(labels: RequestLabels, seconds: number): void {
+    this.#requests.inc(labels);
+    this.#requestDuration.observe(labels, seconds);
+  }
+
+  providerCalled(
+    provider: string,
+    action: PowerAction,
+    outcome: ProviderCallOutcome,
+    seconds: number,
+  ): void {
+    const labels = { provider, action, outcome };
+    this.#providerCalls.inc(labels);
+    this.#providerCallDuration.observe(labels, seconds);
+  }
+
+  rateLimited(family: ResourceType, action: PowerAction): void {
+    this.#rateLimited.inc({ family, action });
+  }
+
+  authenticationFailed(reason: AuthenticationFailure): void {
+    this.#authenticationFailures.inc({ reason });
+  }
+
+  /** The exposition text and its content type, for `GET /metrics`. */
+  async exposition(): Promise<{ readonly contentType: string; readonly text: string }> {
+    return { contentType: this.#registry.contentType, text: await this.#registry.metrics() };
+  }
+}
