@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { KEY_LENGTH, KEY_PREFIX } from '../../domain/api-key.js';
 import { FAMILIES } from '../../domain/power.js';
 import { BEARER_AUTH, TAGS } from '../schemas/common.js';
 import { familyTag, familyTagDescription } from '../schemas/power-schema.js';
@@ -73,7 +74,7 @@ export const registerOpenApiDocument = (app: FastifyInstance): void => {
           [BEARER_AUTH]: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An API key, `heo_` followed by 36 letters and digits.',
+            description: `An API key: \`${KEY_PREFIX}\` followed by ${KEY_LENGTH - KEY_PREFIX.length} letters and digits.`,
           },
         },
       },

@@ -1,3 +1,4 @@
+import { KEY_LENGTH, KEY_PREFIX } from '../../domain/api-key.js';
 import { type ApiError, Errors } from '../../domain/errors.js';
 import { FAMILIES } from '../../domain/power.js';
 import { BODY_LIMIT_BYTES } from '../body-parsers.js';
@@ -20,7 +21,8 @@ export const overview = (): string =>
       'recorded in an audit log before it is answered.',
     '## Authentication',
     'Every power endpoint needs `Authorization: Bearer <api_key>` (the scheme name in any case). ' +
-      'Keys look like `heo_` followed by 36 letters and digits. A missing, malformed, unknown, ' +
+      `Keys look like \`${KEY_PREFIX}\` followed by ${KEY_LENGTH - KEY_PREFIX.length} letters and digits. ` +
+      'A missing, malformed, unknown, ' +
       'revoked or expired key gets the same 401 with `WWW-Authenticate: Bearer`.',
     '## Confirmation',
     `${confirmActions} need confirmation: exactly \`force=true\` in the query string, or a JSON ` +

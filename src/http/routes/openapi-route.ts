@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { TAGS } from '../schemas/common.js';
-import { requestHeaders, requestIdHeader } from '../schemas/common.js';
+import { requestHeaders, requestIdHeader, TAGS } from '../schemas/common.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
 export const OPENAPI_PATH = '/openapi.json';

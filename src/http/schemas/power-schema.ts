@@ -38,7 +38,7 @@ const params = (family: PowerFamily): JsonSchema => ({
       type: 'string',
       description:
         `The ${family.noun} ID shown in your HEO Systems dashboard or returned by an authorized ` +
-        'integration workflow. An ID that is unknown or outside the key\u2019s scope gets the same 403.',
+        "integration workflow. An ID that is unknown or outside the key's scope gets the same 403.",
       examples: [family.exampleId],
     },
   },
