@@ -1,0 +1,77 @@
+import { DEFAULTS } from '../src/config.js';
+import { createContainer } from '../src/container.js';
+import { generateApiKey } from '../src/domain/api-key.js';
+import { createLogger } from '../src/logger.js';
+
+export interface BenchRequest {
+  readonly path: string;
+  readonly key: string;
+}
+
+/** Request mixes for every case, rotating over many keys and ids like a real fleet. */
+export interface Fixtures {
+  readonly customers: number;
+  readonly keys: number;
+  readonly resources: number;
+  /** Owners powering their own machines: the 200 path. */
+  readonly accepted: readonly BenchRequest[];
+  /** Well-formed keys (valid checksum) that do not exist: the 401 path. */
+  readonly unknownKey: readonly BenchRequest[];
+  /** Good keys on another customer's machine: the 403 path. */
+  readonly foreign: readonly BenchRequest[];
+}
+
+const VPS = '/v1/hosting/cloud/vps-custom';
+const GAME = '/v1/hosting/game/power';
+const actor = { name: 'bench' };
+
+/**
+ * Seeds a store with `customers` customers, each owning one VPS and one game server on a simulator,
+ * with a power key and a read key each: hundreds of keys and resources, as the benchmark asks.
+ */
+export const seed = async (databaseUrl: string, customers: number): Promise<Fixtures> => {
+  const container = await createContainer(
+    { ...DEFAULTS, databaseUrl, logLevel: 'warn' },
+    { logger: createLogger('warn', process.stderr) },
+  );
+  const accepted: BenchRequest[] = [];
+  const unknownKey: BenchRequest[] = [];
+  const foreign: BenchRequest[] = [];
+  try {
+    const { inventory, keys } = container;
+    await inventory.addProvider(
+      { name: 'sim', type: 'simulator', settings: { transitionMs: 1_000 } },
+      actor,
+    );
+    const vps = (c: number) => `vps_${String(c).padStart(4, '0')}`;
+    const srv = (c: number) => `srv_${String(c).padStart(4, '0')}`;
+    const powerKeys: string[] = [];
+    for (let c = 0; c < customers; c++) {
+      const customerId = `cus_${String(c).padStart(4, '0')}`;
+      await inventory.addResource({ type: 'vps', id: vps(c), customerId, provider: 'sim' }, actor);
+      await inventory.addResource({ type: 'game', id: srv(c), customerId, provider: 'sim' }, actor);
+      powerKeys.push((await keys.create({ customerId, scope: 'power' }, actor)).plaintext);
+      await keys.create({ customerId, scope: 'read' }, actor);
+    }
+    for (let c = 0; c < customers; c++) {
+      const key = powerKeys[c] ?? '';
+      // Actions that succeed in any simulated state, so every request of the mix is a 200.
+      accepted.push({ path: `${VPS}/${vps(c)}/start`, key });
+      accepted.push({ path: `${GAME}/${srv(c)}/restart`, key });
+      accepted.push({ path: `${VPS}/${vps(c)}/stop`, key });
+      accepted.push({ path: `${GAME}/${srv(c)}/start`, key });
+      unknownKey.push({ path: `${VPS}/${vps(c)}/start`, key: generateApiKey().plaintext });
+      foreign.push({ path: `${VPS}/${vps((c + 1) % customers)}/start`, key });
+    }
+    return {
+      customers,
+      keys: customers * 2,
+      resources: customers * 2,
+      accepted,
+      unknownKey,
+      foreign,
+    };
+  } finally {
+    await container.close();
+  }
+};

@@ -1,0 +1,372 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
+import { runAutocannon } from './autocannon-driver.js';
+import { type BenchRequest, type Fixtures, seed } from './fixtures.js';
+import { cpuSeconds, hasCommand, sampleRss } from './proc.js';
+import { startProcess } from './server-process.js';
+import { type LoadOptions, type LoadResult, runWrk } from './wrk.js';
+
+/**
+ * `npm run bench`: heo-power's hot paths against a bare node:http server measured in the same run.
+ * Every case runs in a fresh server process on its own copy of the seeded database, pinned to one
+ * core while the load generator has the other. Two rounds, the second in reverse order.
+ */
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    soak: { type: 'string', default: '60' },
+    connections: { type: 'string', default: '50' },
+    customers: { type: 'string', default: '250' },
+    rounds: { type: 'string', default: '2' },
+    cases: { type: 'string' },
+    out: { type: 'string', default: 'bench/results' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const SOAK = Number(args.soak);
+const CONNECTIONS = Number(args.connections);
+const ROUNDS = Number(args.rounds);
+const OUT = args.out;
+/** With --profile, heo-power runs under --cpu-prof and writes a .cpuprofile per case into OUT. */
+const PROFILE = args.profile;
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SERVER = join(ROOT, 'dist/cli/main.js');
+const TASKSET = hasCommand('taskset', ['-V']);
+const WRK = hasCommand('wrk', ['-v']);
+const SERVER_CORE = TASKSET ? 0 : null;
+const LOAD_CORE = TASKSET ? 1 : null;
+
+interface Case {
+  readonly name: string;
+  readonly describe: string;
+  readonly requests: (f: Fixtures) => readonly BenchRequest[];
+  /** Status every measured response must have. */
+  readonly expect: 200 | 401 | 403 | 429;
+  readonly env?: Readonly<Record<string, string>>;
+  /** A reference server under bench/ instead of heo-power. */
+  readonly server?: string;
+  /** After the run, kill -9 the server and check every 200 is in the audit table. */
+  readonly auditCheck?: boolean;
+}
+
+const CASES: readonly Case[] = [
+  {
+    name: 'baseline',
+    describe: 'bare node:http, same JSON',
+    requests: (f) => f.accepted,
+    expect: 200,
+    server: 'baseline.js',
+  },
+  {
+    name: 'fastify',
+    describe: 'minimal Fastify route, same JSON (calibration)',
+    requests: (f) => f.accepted,
+    expect: 200,
+    server: 'fastify-minimal.js',
+  },
+  {
+    name: '200',
+    describe: 'accepted power action, SQLite + simulator',
+    requests: (f) => f.accepted,
+    expect: 200,
+    auditCheck: true,
+  },
+  {
+    name: '200-fsync',
+    describe: 'accepted, audit fsynced before the reply (HEO_AUDIT_DURABILITY=power-loss)',
+    requests: (f) => f.accepted,
+    expect: 200,
+    auditCheck: true,
+    env: { HEO_AUDIT_DURABILITY: 'power-loss' },
+  },
+  {
+    name: '401',
+    describe: 'unknown key (valid checksum)',
+    requests: (f) => f.unknownKey,
+    expect: 401,
+  },
+  { name: '403', describe: "another customer's id", requests: (f) => f.foreign, expect: 403 },
+  {
+    name: '429',
+    describe: 'key over its limit',
+    requests: (f) => f.accepted,
+    expect: 429,
+    env: { HEO_RATE_LIMIT_PER_MINUTE: '1' },
+  },
+];
+
+interface Measurement extends LoadResult {
+  readonly case: string;
+  readonly round: number;
+  readonly rps: number;
+  readonly serverCpu: number;
+  readonly cpuMicrosPerRequest: number;
+  readonly rssMaxMb: number;
+  readonly auditRows200?: number;
+  readonly responses2xx?: number;
+}
+
+const load = (options: LoadOptions): Promise<LoadResult> =>
+  WRK ? runWrk(options) : runAutocannon(options);
+
+const work = mkdtempSync(join(tmpdir(), 'heo-power-bench-'));
+const template = join(work, 'template.db');
+
+const count200 = (db: string): number => {
+  const sqlite = new BetterSqlite3(db, { readonly: true });
+  try {
+    return (
+      sqlite.prepare('SELECT COUNT(*) AS n FROM audit_log WHERE status = 200').get() as {
+        n: number;
+      }
+    ).n;
+  } finally {
+    sqlite.close();
+  }
+};
+
+const runCase = async (
+  spec: Case,
+  fixtures: Fixtures,
+  round: number,
+  seconds: number,
+): Promise<Measurement> => {
+  const db = join(work, `${spec.name}-${round}.db`);
+  copyFileSync(template, db);
+  const env = {
+    DATABASE_URL: db,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    HEO_RATE_LIMIT_PER_MINUTE: '1000000',
+    ...spec.env,
+  };
+  const profileArgs = PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`, `--cpu-prof-name=${spec.name}-${round}.cpuprofile`]
+    : [];
+  const server = await startProcess(
+    spec.server === undefined
+      ? [...profileArgs, SERVER, 'serve']
+      : [...profileArgs, join(ROOT, 'dist-bench/bench', spec.server)],
+    env,
+    SERVER_CORE,
+  );
+  try {
+    const requests = spec.requests(fixtures);
+    const options = (s: number): LoadOptions => ({
+      url: server.url,
+      requests,
+      seconds: s,
+      connections: CONNECTIONS,
+      core: LOAD_CORE,
+      scriptPath: join(work, `${spec.name}.lua`),
+    });
+    const warm = await load(options(WARMUP));
+    const cpuBefore = cpuSeconds(server.pid);
+    const rss = sampleRss(server.pid, 500);
+    const result = await load(options(seconds));
+    rss.stop();
+    const cpu = cpuSeconds(server.pid) - cpuBefore;
+    const wrong = spec.expect === 200 ? result.non2xx : result.requests - result.non2xx;
+    if (wrong > 0) throw new Error(`${spec.name}: ${wrong} responses were not ${spec.expect}`);
+    let audit: { auditRows200: number; responses2xx: number } | undefined;
+    if (spec.auditCheck && !PROFILE) {
+      await server.stop('SIGKILL');
+      const responses2xx = warm.requests - warm.non2xx + result.requests - result.non2xx;
+      audit = { auditRows200: count200(db), responses2xx };
+      if (audit.auditRows200 < responses2xx) {
+        throw new Error(
+          `${spec.name}: ${responses2xx} answered 200 but only ${audit.auditRows200} audited`,
+        );
+      }
+    }
+    return {
+      ...result,
+      case: spec.name,
+      round,
+      rps: result.requests / result.seconds,
+      serverCpu: cpu / result.seconds,
+      cpuMicrosPerRequest: (cpu / result.requests) * 1e6,
+      rssMaxMb: Math.max(...rss.rss),
+      ...audit,
+    };
+  } finally {
+    // A profile is written only on a clean exit.
+    await server.stop(PROFILE ? 'SIGTERM' : 'SIGKILL');
+    rmSync(db, { force: true });
+    rmSync(`${db}-wal`, { force: true });
+    rmSync(`${db}-shm`, { force: true });
+  }
+};
+
+interface Soak {
+  readonly seconds: number;
+  readonly rss: readonly number[];
+  readonly firstMb: number;
+  readonly maxMb: number;
+  readonly lastMb: number;
+  /** Growth over the second half of the run, MB per minute (least squares). */
+  readonly slopeMbPerMin: number;
+}
+
+const soak = async (fixtures: Fixtures): Promise<Soak> => {
+  const db = join(work, 'soak.db');
+  copyFileSync(template, db);
+  const server = await startProcess(
+    [SERVER, 'serve'],
+    {
+      DATABASE_URL: db,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      HEO_RATE_LIMIT_PER_MINUTE: '1000000',
+    },
+    SERVER_CORE,
+  );
+  try {
+    const rss = sampleRss(server.pid, 1_000);
+    await load({
+      url: server.url,
+      requests: fixtures.accepted,
+      seconds: SOAK,
+      connections: CONNECTIONS,
+      core: LOAD_CORE,
+      scriptPath: join(work, 'soak.lua'),
+    });
+    rss.stop();
+    const half = rss.rss.slice(Math.floor(rss.rss.length / 2));
+    const n = half.length;
+    const meanX = (n - 1) / 2;
+    const meanY = half.reduce((a, b) => a + b, 0) / n;
+    let num = 0;
+    let den = 0;
+    half.forEach((y, x) => {
+      num += (x - meanX) * (y - meanY);
+      den += (x - meanX) ** 2;
+    });
+    return {
+      seconds: SOAK,
+      rss: rss.rss,
+      firstMb: rss.rss[1] ?? 0,
+      maxMb: Math.max(...rss.rss),
+      lastMb: rss.rss.at(-1) ?? 0,
+      slopeMbPerMin: den === 0 ? 0 : (num / den) * 60,
+    };
+  } finally {
+    await server.stop('SIGKILL');
+    rmSync(db, { force: true });
+  }
+};
+
+const fmt = (n: number, digits = 0): string => n.toFixed(digits);
+
+const main = async () => {
+  const selected =
+    args.cases === undefined
+      ? CASES
+      : CASES.filter((c) => c.name === 'baseline' || args.cases?.split(',').includes(c.name));
+  console.log(
+    `heo-power benchmark: ${WRK ? 'wrk' : 'autocannon (wrk not installed)'}, ${CONNECTIONS} connections, ` +
+      `${SECONDS}s per case after ${WARMUP}s warm-up, ${ROUNDS} rounds, ` +
+      (TASKSET ? 'server on core 0, load on core 1' : 'no taskset: server and load share cores'),
+  );
+  const fixtures = await seed(template, Number(args.customers));
+  console.log(
+    `seeded ${fixtures.customers} customers, ${fixtures.keys} keys, ${fixtures.resources} resources\n`,
+  );
+
+  const measurements: Measurement[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? selected : [...selected].reverse();
+    for (const spec of order) {
+      const m = await runCase(spec, fixtures, round, SECONDS);
+      measurements.push(m);
+      console.log(
+        `round ${round} ${spec.name.padEnd(8)} ${fmt(m.rps).padStart(7)} req/s  p50 ${fmt(m.p50Ms, 2)} ms  p99 ${fmt(m.p99Ms, 2)} ms  ` +
+          `server cpu ${fmt(m.serverCpu * 100)}%  ${fmt(m.cpuMicrosPerRequest, 1)} µs/req  rss ${fmt(m.rssMaxMb)} MB  ` +
+          `generator cpu ${fmt(m.generatorCpu * 100)}%${m.generatorCpu > 0.8 ? ' (GENERATOR SATURATED)' : ''}`,
+      );
+    }
+  }
+
+  const byCase = new Map<string, Measurement[]>();
+  for (const m of measurements) byCase.set(m.case, [...(byCase.get(m.case) ?? []), m]);
+  const baseOf = (round: number) =>
+    measurements.find((m) => m.case === 'baseline' && m.round === round);
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const summary = selected.map((spec) => {
+    const runs = byCase.get(spec.name) ?? [];
+    const ratio = mean(runs.map((m) => m.rps / (baseOf(m.round)?.rps ?? m.rps)));
+    const p99Ratio = mean(runs.map((m) => m.p99Ms / (baseOf(m.round)?.p99Ms ?? m.p99Ms)));
+    return {
+      case: spec.name,
+      describe: spec.describe,
+      rps: mean(runs.map((m) => m.rps)),
+      ratio,
+      p50Ms: mean(runs.map((m) => m.p50Ms)),
+      p99Ms: mean(runs.map((m) => m.p99Ms)),
+      p99Ratio,
+      serverCpu: mean(runs.map((m) => m.serverCpu)),
+      cpuMicrosPerRequest: mean(runs.map((m) => m.cpuMicrosPerRequest)),
+      rssMaxMb: Math.max(...runs.map((m) => m.rssMaxMb)),
+      non2xx: runs.reduce((a, m) => a + m.non2xx, 0),
+      requests: runs.reduce((a, m) => a + m.requests, 0),
+      generatorSaturated: runs.some((m) => m.generatorCpu > 0.8),
+    };
+  });
+
+  console.log(
+    '\n| case | what | req/s | × baseline | p50 ms | p99 ms | p99 × baseline | server CPU | CPU µs/req | max RSS MB | non-2xx |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of summary) {
+    console.log(
+      `| ${s.case} | ${s.describe} | ${fmt(s.rps)} | ${fmt(s.ratio, 2)} | ${fmt(s.p50Ms, 2)} | ${fmt(s.p99Ms, 2)} | ${fmt(s.p99Ratio, 2)} | ` +
+        `${fmt(s.serverCpu * 100)}% | ${fmt(s.cpuMicrosPerRequest, 1)} | ${fmt(s.rssMaxMb)} | ${s.non2xx}/${s.requests}${s.generatorSaturated ? ' ⚠ generator saturated' : ''} |`,
+    );
+  }
+  const audited = measurements.filter((m) => m.auditRows200 !== undefined);
+  for (const m of audited) {
+    console.log(
+      `audit after kill -9 (round ${m.round}, ${m.case}): ${m.responses2xx} answered 200, ${m.auditRows200} rows with status 200`,
+    );
+  }
+
+  let soakResult: Soak | undefined;
+  if (SOAK > 0) {
+    soakResult = await soak(fixtures);
+    console.log(
+      `\nRSS over a ${SOAK}s run of the 200 path: ${fmt(soakResult.firstMb)} MB at start, ${fmt(soakResult.maxMb)} MB max, ` +
+        `${fmt(soakResult.lastMb)} MB at the end; second-half slope ${fmt(soakResult.slopeMbPerMin, 2)} MB/min`,
+    );
+  }
+
+  mkdirSync(OUT, { recursive: true });
+  const report = {
+    at: new Date().toISOString(),
+    node: process.version,
+    generator: WRK ? 'wrk' : 'autocannon',
+    pinned: TASKSET,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    fixtures: { customers: fixtures.customers, keys: fixtures.keys, resources: fixtures.resources },
+    summary,
+    measurements,
+    soak: soakResult,
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(join(OUT, 'latest.json'), json);
+  writeFileSync(join(OUT, `${report.at.replace(/[:.]/g, '-')}.json`), json);
+  console.log(`\nresults written to ${join(OUT, 'latest.json')}`);
+};
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
