@@ -30,6 +30,8 @@ export class ApiError extends Error {
   readonly statusCode: number;
   readonly code: ErrorCode;
   readonly headers: Readonly<Record<string, string>>;
+  /** The envelope, serialised once. */
+  readonly json: string;
 
   constructor(
     statusCode: number,
@@ -47,6 +49,7 @@ export class ApiError extends Error {
     this.statusCode = statusCode;
     this.code = code;
     this.headers = headers;
+    this.json = JSON.stringify(this.toBody());
   }
 
   toBody(): ErrorBody {
@@ -58,31 +61,72 @@ export const isApiError = (value: unknown): value is ApiError => value instanceo
 
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer' } as const;
 
-/** Constructors for every error of the published reference, with its exact code and message. */
+/**
+ * An error that never changes is built once and shared: refusals are the hot path of brute force
+ * and of clients over their limit, and an error object per request is measurable there. Shared
+ * errors are frozen, so nothing can alter one for the next request.
+ */
+export const shared = (make: () => ApiError): (() => ApiError) => {
+  let error: ApiError | undefined;
+  return () => (error ??= Object.freeze(make()));
+};
+
+/** Like `shared`, one error per distinct argument (a bounded set: actions, header values...). */
+export const sharedBy = <K>(make: (key: K) => ApiError): ((key: K) => ApiError) => {
+  const errors = new Map<K, ApiError>();
+  return (key) => {
+    let error = errors.get(key);
+    if (error === undefined) {
+      error = Object.freeze(make(key));
+      errors.set(key, error);
+    }
+    return error;
+  };
+};
+
+/** Every error of the published reference, and of where it is silent, with its code and message. */
 export const Errors = {
-  unauthenticated: () =>
-    new ApiError(401, 'unauthorized', 'Missing, invalid, or revoked API key', WWW_AUTHENTICATE),
-  insufficientScope: () =>
-    new ApiError(403, 'insufficient_scope', 'This API key only has read scope'),
-  notFound: () => new ApiError(404, 'not_found', 'Endpoint not found'),
-  methodNotAllowed: (allow: string) =>
-    new ApiError(405, 'method_not_allowed', 'Method not allowed', { allow }),
-  rateLimited: (retryAfterSeconds: number) =>
-    new ApiError(429, 'rate_limited', 'Too many requests', {
-      'retry-after': String(retryAfterSeconds),
-    }),
-  providerError: () => new ApiError(502, 'provider_error', 'Failed to send action'),
-  invalidJson: () => new ApiError(400, 'invalid_request', 'Request body is not valid JSON'),
+  unauthenticated: shared(
+    () =>
+      new ApiError(401, 'unauthorized', 'Missing, invalid, or revoked API key', WWW_AUTHENTICATE),
+  ),
+  insufficientScope: shared(
+    () => new ApiError(403, 'insufficient_scope', 'This API key only has read scope'),
+  ),
+  notFound: shared(() => new ApiError(404, 'not_found', 'Endpoint not found')),
+  methodNotAllowed: sharedBy(
+    (allow: string) => new ApiError(405, 'method_not_allowed', 'Method not allowed', { allow }),
+  ),
+  rateLimited: sharedBy(
+    (retryAfterSeconds: number) =>
+      new ApiError(429, 'rate_limited', 'Too many requests', {
+        'retry-after': String(retryAfterSeconds),
+      }),
+  ),
+  providerError: shared(() => new ApiError(502, 'provider_error', 'Failed to send action')),
+  invalidJson: shared(() => new ApiError(400, 'invalid_request', 'Request body is not valid JSON')),
   invalidRequest: (message: string) => new ApiError(400, 'invalid_request', message),
-  payloadTooLarge: (limitBytes: number) =>
-    new ApiError(413, 'payload_too_large', `Request body must not exceed ${limitBytes} bytes`),
-  unsupportedMediaType: () =>
-    new ApiError(415, 'unsupported_media_type', 'Request body must be JSON (application/json)'),
-  headersTooLarge: () =>
-    new ApiError(431, 'request_header_fields_too_large', 'Request headers are too large'),
-  requestTimeout: () =>
-    new ApiError(408, 'request_timeout', 'The request was not received in time'),
-  serviceUnavailable: () =>
-    new ApiError(503, 'service_unavailable', 'Service temporarily unavailable, try again shortly'),
-  internal: () => new ApiError(500, 'internal_error', 'Internal server error'),
+  payloadTooLarge: sharedBy(
+    (limitBytes: number) =>
+      new ApiError(413, 'payload_too_large', `Request body must not exceed ${limitBytes} bytes`),
+  ),
+  unsupportedMediaType: shared(
+    () =>
+      new ApiError(415, 'unsupported_media_type', 'Request body must be JSON (application/json)'),
+  ),
+  headersTooLarge: shared(
+    () => new ApiError(431, 'request_header_fields_too_large', 'Request headers are too large'),
+  ),
+  requestTimeout: shared(
+    () => new ApiError(408, 'request_timeout', 'The request was not received in time'),
+  ),
+  serviceUnavailable: shared(
+    () =>
+      new ApiError(
+        503,
+        'service_unavailable',
+        'Service temporarily unavailable, try again shortly',
+      ),
+  ),
+  internal: shared(() => new ApiError(500, 'internal_error', 'Internal server error')),
 } as const;

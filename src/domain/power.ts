@@ -1,4 +1,4 @@
-import { ApiError } from './errors.js';
+import { ApiError, shared, sharedBy } from './errors.js';
 
 export type ResourceType = 'vps' | 'game';
 export type PowerAction = 'start' | 'stop' | 'reset' | 'restart' | 'kill';
@@ -37,7 +37,7 @@ export const VPS_FAMILY: PowerFamily = Object.freeze({
   exampleId: 'vps_123',
   actions: Object.freeze(['start', 'stop', 'reset'] as const),
   confirm: new Set<PowerAction>(['reset']),
-  denied: () => new ApiError(403, 'unauthorized', 'You do not have access to this VPS'),
+  denied: shared(() => new ApiError(403, 'unauthorized', 'You do not have access to this VPS')),
 });
 
 export const GAME_FAMILY: PowerFamily = Object.freeze({
@@ -49,7 +49,9 @@ export const GAME_FAMILY: PowerFamily = Object.freeze({
   exampleId: 'srv_123',
   actions: Object.freeze(['start', 'stop', 'restart', 'kill'] as const),
   confirm: new Set<PowerAction>(['kill']),
-  denied: () => new ApiError(403, 'forbidden', 'You do not have access to this game server'),
+  denied: shared(
+    () => new ApiError(403, 'forbidden', 'You do not have access to this game server'),
+  ),
 });
 
 export const FAMILIES: readonly PowerFamily[] = [VPS_FAMILY, GAME_FAMILY];
@@ -63,8 +65,10 @@ const capitalised = (action: PowerAction): string =>
 /** `Start action sent`, as in the reference. */
 export const successMessage = (action: PowerAction): string => `${capitalised(action)} action sent`;
 
-export const confirmationRequired = (action: PowerAction): ApiError =>
-  new ApiError(400, 'confirmation_required', `${capitalised(action)} requires force=true`);
+export const confirmationRequired = sharedBy(
+  (action: PowerAction) =>
+    new ApiError(400, 'confirmation_required', `${capitalised(action)} requires force=true`),
+);
 
 /** The success body of the reference, field order included. */
 export const successBody = (

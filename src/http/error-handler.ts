@@ -6,7 +6,6 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import { type ApiError, Errors } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { StoreUnavailableError } from '../store/errors.js';
-import type { AuditEntry } from '../store/store.js';
 import { auditEntryOf } from './audit-entry.js';
 import { toApiError } from './error-mapping.js';
 
@@ -20,8 +19,12 @@ export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter):
     throw Errors.notFound();
   });
 
+  const send = (reply: FastifyReply, error: ApiError): void => {
+    void sendError(reply, error);
+  };
+
   app.setErrorHandler(
-    async (thrown: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    (thrown: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | void => {
       const { error, expected } = toApiError(thrown);
       const entry = auditEntryOf(request, error.statusCode, error.code);
       if (entry !== null && thrown instanceof StoreUnavailableError) {
@@ -32,41 +35,44 @@ export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter):
           { err: thrown, audit: entry },
           'store unavailable: answered 503 without an audit record',
         );
-      } else {
-        if (!expected) request.log.error({ err: thrown }, 'request failed');
-        if (entry !== null) await recordRefusal(audit, request, entry);
+        send(reply, error);
+        return;
       }
-      return sendError(reply, error);
+      if (!expected) request.log.error({ err: thrown }, 'request failed');
+      // Unauthenticated refusals (the brute-force path) answer at once, without a promise.
+      if (entry === null) {
+        send(reply, error);
+        return;
+      }
+      return audit.record(entry).then(
+        () => {
+          send(reply, error);
+        },
+        (auditError: unknown) => {
+          request.log.error(
+            { err: auditError },
+            'could not record a refused request in the audit log',
+          );
+          send(reply, error);
+        },
+      );
     },
   );
 };
 
-const recordRefusal = async (
-  audit: AuditWriter,
-  request: FastifyRequest,
-  entry: AuditEntry,
-): Promise<void> => {
-  try {
-    await audit.record(entry);
-  } catch (auditError) {
-    request.log.error({ err: auditError }, 'could not record a refused request in the audit log');
-  }
-};
-
 /**
- * Error bodies are always plain `JSON.stringify` of the envelope: the routes' response schemas
- * document errors, they never shape the bytes.
+ * Error bodies are always the envelope serialised once per error (`ApiError.json`), sent as a
+ * string: the routes' response schemas document errors, they never shape the bytes.
  */
 export const sendError = (reply: FastifyReply, error: ApiError): FastifyReply =>
   reply
     .code(error.statusCode)
     .headers(error.headers)
     .type('application/json; charset=utf-8')
-    .serializer(JSON.stringify)
-    .send(error.toBody());
+    .send(error.json);
 
 const rawResponse = (error: ApiError, requestId: string): string => {
-  const body = JSON.stringify(error.toBody());
+  const body = error.json;
   return [
     `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ''}`,
     'Content-Type: application/json; charset=utf-8',
