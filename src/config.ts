@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { SECRET_KEY_RULE, SecretKey } from './secrets/secret-key.js';
+import type { AuditDurability } from './store/sqlite/open-sqlite.js';
 
 /**
  * The only reader of `process.env`. Every setting is validated once, at start, and every problem
@@ -21,6 +22,7 @@ const LOG_LEVELS: readonly LogLevel[] = [
  * (`true`), the last N proxies (a hop count), or the listed proxy addresses and networks.
  */
 export type TrustProxy = boolean | number | readonly string[];
+const AUDIT_DURABILITIES: readonly AuditDurability[] = ['process-crash', 'power-loss'];
 
 export interface Config {
   readonly databaseUrl: string;
@@ -45,6 +47,8 @@ export interface Config {
   /** Port of the Prometheus metrics listener; `null` (the default) turns metrics off. */
   readonly metricsPort: number | null;
   readonly metricsHost: string;
+  /** What an audit record must survive before its reply leaves (SQLite; PostgreSQL always fsyncs). */
+  readonly auditDurability: AuditDurability;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -64,6 +68,7 @@ export const DEFAULTS: Config = Object.freeze({
   secretKey: null,
   metricsPort: null,
   metricsHost: '127.0.0.1',
+  auditDurability: 'process-crash',
 });
 
 export class ConfigError extends Error {
@@ -201,6 +206,12 @@ export const loadConfig = (env: Env = process.env): Config => {
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   }
+  const durability = text(env, 'HEO_AUDIT_DURABILITY', DEFAULTS.auditDurability);
+  if (!AUDIT_DURABILITIES.includes(durability as AuditDurability)) {
+    problems.push(
+      `HEO_AUDIT_DURABILITY must be one of ${AUDIT_DURABILITIES.join(', ')} (got "${durability}")`,
+    );
+  }
   const config: Config = {
     databaseUrl: databaseUrl(env, problems),
     host: text(env, 'HOST', DEFAULTS.host),
@@ -255,6 +266,9 @@ export const loadConfig = (env: Env = process.env): Config => {
     secretKey: secretKeyOf(env, problems),
     metricsPort: optionalPort(env, 'HEO_METRICS_PORT', problems),
     metricsHost: text(env, 'HEO_METRICS_HOST', DEFAULTS.metricsHost),
+    auditDurability: AUDIT_DURABILITIES.includes(durability as AuditDurability)
+      ? (durability as AuditDurability)
+      : DEFAULTS.auditDurability,
   };
   if (
     config.metricsPort !== null &&

@@ -91,6 +91,7 @@ export const createContainer = async (
       timeoutMs: config.storeTimeoutMs,
       logger,
       watchChanges: serving,
+      auditDurability: config.auditDurability,
     }));
   try {
     await prepareStore(store, logger);

@@ -30,6 +30,7 @@ describe('configuration', () => {
       secretKey: null,
       metricsPort: null,
       metricsHost: '127.0.0.1',
+      auditDurability: 'process-crash',
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -52,6 +53,7 @@ describe('configuration', () => {
         HEO_TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
         HEO_METRICS_PORT: '9464',
         HEO_METRICS_HOST: '10.0.0.5',
+        HEO_AUDIT_DURABILITY: 'power-loss',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -70,6 +72,7 @@ describe('configuration', () => {
       secretKey: null,
       metricsPort: 9464,
       metricsHost: '10.0.0.5',
+      auditDurability: 'power-loss',
     });
   });
 
@@ -107,6 +110,7 @@ describe('configuration', () => {
     let error: unknown;
     try {
       loadConfig({
+        HEO_AUDIT_DURABILITY: 'sometimes',
         PORT: '70000',
         LOG_LEVEL: 'chatty',
         HEO_RATE_LIMIT_PER_MINUTE: '1.5',
@@ -117,7 +121,10 @@ describe('configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toContain(
+      'HEO_AUDIT_DURABILITY must be one of process-crash, power-loss',
+    );
     expect(problems.join('\n')).toMatch(
       /LOG_LEVEL[\s\S]*PORT[\s\S]*HEO_RATE_LIMIT_PER_MINUTE[\s\S]*HEO_PROVIDER_TIMEOUT_MS/,
     );

@@ -1,12 +1,13 @@
 import { DEFAULTS } from '../config.js';
 import type { Log } from '../logger.js';
 import { openPostgresStore } from './postgres/open-postgres.js';
-import { openSqliteStore, type SqliteSynchronous } from './sqlite/open-sqlite.js';
+import { type AuditDurability, openSqliteStore } from './sqlite/open-sqlite.js';
 import type { Store } from './store.js';
 
 export interface StoreOptions {
   readonly databaseUrl: string;
-  readonly sqliteSynchronous?: SqliteSynchronous;
+  /** SQLite: what an audit record survives before it is acknowledged. */
+  readonly auditDurability?: AuditDurability;
   /** PostgreSQL: most pooled connections. */
   readonly poolSize?: number;
   /** PostgreSQL: bound of connecting, of each statement and of each store operation. */
@@ -41,6 +42,6 @@ export const openStore = async (options: StoreOptions): Promise<Store> => {
   }
   return openSqliteStore({
     path: sqlitePathOf(options.databaseUrl),
-    ...(options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : {}),
+    ...(options.auditDurability === undefined ? {} : { auditDurability: options.auditDurability }),
   });
 };

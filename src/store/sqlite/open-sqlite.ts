@@ -3,16 +3,20 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { createSqlStore } from '../sql/sql-store.js';
 import type { Store } from '../store.js';
+import { FsyncAuditStore } from './fsync-audit-store.js';
 import { SqliteChangeFeed } from './sqlite-change-feed.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
+export type AuditDurability = 'process-crash' | 'power-loss';
 
 export interface SqliteStoreOptions {
   readonly path: string;
   /** `NORMAL` survives a crash of the process; `FULL` also survives power loss. */
   readonly synchronous?: SqliteSynchronous;
   readonly busyTimeoutMs?: number;
+  /** `power-loss`: audit appends are fsynced by a worker thread before they are acknowledged. */
+  readonly auditDurability?: AuditDurability;
 }
 
 export interface SqliteStore extends Store {
@@ -40,5 +44,15 @@ export const openSqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     changes,
     onChange: async () => changes.markLocalChange(),
   });
-  return { ...store, executor };
+  if (options.auditDurability !== 'power-loss') return { ...store, executor };
+  const audit = new FsyncAuditStore(options.path, store.audit);
+  return {
+    ...store,
+    executor,
+    audit,
+    close: async () => {
+      await audit.close();
+      await store.close();
+    },
+  };
 };

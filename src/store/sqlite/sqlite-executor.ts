@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreConflictError, StoreReferenceError, StoreUnavailableError } from '../errors.js';
 import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
@@ -9,7 +9,7 @@ export const SQLITE_CAPABILITIES: SqlCapabilities = {
   tableExistsQuery: "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
 };
 
-const translate = (error: unknown): unknown => {
+export const translateSqliteError = (error: unknown): unknown => {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return error;
   if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
@@ -33,6 +33,10 @@ export class SqliteExecutor implements SqlExecutor {
   readonly capabilities = SQLITE_CAPABILITIES;
   readonly #db: Database;
   readonly #statements = new BoundedCache<string, Statement>(256);
+  readonly #batches = new BoundedCache<
+    string,
+    Transaction<(rows: readonly (readonly SqlValue[])[]) => void>
+  >(64);
   #afterCommit: (() => void)[] = [];
 
   constructor(db: Database) {
@@ -56,7 +60,7 @@ export class SqliteExecutor implements SqlExecutor {
     try {
       return this.prepare(sql).all(...params) as T[];
     } catch (error) {
-      throw translate(error);
+      throw translateSqliteError(error);
     }
   }
 
@@ -67,7 +71,7 @@ export class SqliteExecutor implements SqlExecutor {
     try {
       return this.prepare(sql).get(...params) as T | undefined;
     } catch (error) {
-      throw translate(error);
+      throw translateSqliteError(error);
     }
   }
 
@@ -75,7 +79,7 @@ export class SqliteExecutor implements SqlExecutor {
     try {
       return this.prepare(sql).run(...params).changes;
     } catch (error) {
-      throw translate(error);
+      throw translateSqliteError(error);
     }
   }
 
@@ -83,15 +87,20 @@ export class SqliteExecutor implements SqlExecutor {
     this.runBatchSync(sql, rows);
   }
 
-  /** The synchronous form, for the audit writer's group commit. */
+  /** The synchronous form; one transaction function per statement, built once. */
   runBatchSync(sql: string, rows: readonly (readonly SqlValue[])[]): void {
     try {
-      const statement = this.prepare(sql);
-      this.#db.transaction(() => {
-        for (const row of rows) statement.run(...row);
-      })();
+      let batch = this.#batches.get(sql);
+      if (batch === undefined) {
+        const statement = this.prepare(sql);
+        batch = this.#db.transaction((all: readonly (readonly SqlValue[])[]) => {
+          for (const row of all) statement.run(...row);
+        });
+        this.#batches.set(sql, batch);
+      }
+      batch(rows);
     } catch (error) {
-      throw translate(error);
+      throw translateSqliteError(error);
     }
   }
 
@@ -100,7 +109,7 @@ export class SqliteExecutor implements SqlExecutor {
     try {
       this.#db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      throw translate(error);
+      throw translateSqliteError(error);
     }
     try {
       const result = await work(this);
@@ -112,7 +121,7 @@ export class SqliteExecutor implements SqlExecutor {
     } catch (error) {
       this.#afterCommit = [];
       this.#rollbackIfOpen();
-      throw translate(error);
+      throw translateSqliteError(error);
     }
   }
 

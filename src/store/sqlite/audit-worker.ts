@@ -1,0 +1,52 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { insertAuditSql } from '../sql/audit.js';
+import type { SqlValue } from '../sql/executor.js';
+import { openSqliteDatabase } from './open-sqlite.js';
+
+/**
+ * The audit writer's own thread when the audit must survive power loss: its connection commits
+ * with `synchronous=FULL`, so every batch is fsynced before the request threads hear back, and
+ * the fsync waits here instead of blocking the event loop that serves requests.
+ */
+export interface AuditBatchMessage {
+  readonly id: number;
+  readonly rows: readonly (readonly SqlValue[])[];
+}
+
+export interface AuditAckMessage {
+  readonly id: number;
+  readonly error?: { readonly message: string; readonly code?: string };
+}
+
+const port = parentPort;
+if (port === null) throw new Error('audit-worker must run in a worker thread');
+const { path } = workerData as { readonly path: string };
+const db = openSqliteDatabase({ path, synchronous: 'FULL' });
+// Prepared on the first batch: the thread may start before the schema is migrated.
+let appendAll: ((rows: readonly (readonly SqlValue[])[]) => void) | undefined;
+const prepare = () => {
+  const insert = db.prepare(insertAuditSql(1));
+  return db.transaction((rows: readonly (readonly SqlValue[])[]) => {
+    for (const row of rows) insert.run(...row);
+  });
+};
+
+port.on('message', ({ id, rows }: AuditBatchMessage) => {
+  let ack: AuditAckMessage;
+  try {
+    appendAll ??= prepare();
+    appendAll(rows);
+    ack = { id };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    ack = {
+      id,
+      error: {
+        message: error instanceof Error ? error.message : String(error),
+        ...(typeof code === 'string' ? { code } : {}),
+      },
+    };
+  }
+  port.postMessage(ack);
+});
+port.on('close', () => db.close());

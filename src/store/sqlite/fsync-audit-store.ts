@@ -1,0 +1,89 @@
+import { Worker } from 'node:worker_threads';
+import { StoreUnavailableError } from '../errors.js';
+import { auditParams } from '../sql/audit.js';
+import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../store.js';
+import type { AuditAckMessage, AuditBatchMessage } from './audit-worker.js';
+import { translateSqliteError } from './sqlite-executor.js';
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Run from the TypeScript sources (tests), the worker is the built file in dist/; Node 20 cannot
+ * start a worker from a .ts file.
+ */
+const workerUrl = (): URL =>
+  import.meta.url.endsWith('.ts')
+    ? new URL('../../../dist/store/sqlite/audit-worker.js', import.meta.url)
+    : new URL('./audit-worker.js', import.meta.url);
+
+/**
+ * Audit appends that survive power loss: each batch is written and fsynced by a worker thread
+ * with its own connection, and `append` resolves only after that. Reads use the main connection.
+ */
+export class FsyncAuditStore implements AuditStore {
+  readonly #worker: Worker;
+  readonly #reader: AuditStore;
+  readonly #waiting = new Map<number, Waiter>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #next = 0;
+  #stopped: Error | null = null;
+
+  constructor(path: string, reader: AuditStore) {
+    this.#reader = reader;
+    this.#worker = new Worker(workerUrl(), { workerData: { path } });
+    this.#worker.on('message', (ack: AuditAckMessage) => {
+      const waiter = this.#waiting.get(ack.id);
+      this.#waiting.delete(ack.id);
+      if (ack.error === undefined) waiter?.resolve();
+      else
+        waiter?.reject(
+          translateSqliteError(Object.assign(new Error(ack.error.message), ack.error)),
+        );
+    });
+    this.#worker.on('error', (error) => this.#stop(error));
+    this.#worker.on('exit', () => this.#stop(new Error('audit writer thread exited')));
+  }
+
+  append(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    if (this.#stopped !== null) {
+      return Promise.reject(
+        new StoreUnavailableError('audit writer stopped', { cause: this.#stopped }),
+      );
+    }
+    const id = this.#next++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+    });
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    const message: AuditBatchMessage = { id, rows: entries.map(auditParams) };
+    this.#worker.postMessage(message);
+    return done;
+  }
+
+  list(query: AuditQuery): Promise<readonly AuditRecord[]> {
+    return this.#reader.list(query);
+  }
+
+  /** Stops the thread once every batch sent so far is acknowledged. */
+  async close(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    await this.#worker.terminate();
+  }
+
+  #stop(error: Error): void {
+    this.#stopped ??= error;
+    for (const waiter of this.#waiting.values()) {
+      waiter.reject(new StoreUnavailableError('audit writer stopped', { cause: error }));
+    }
+    this.#waiting.clear();
+  }
+}
