@@ -19,11 +19,17 @@ export interface SimulatorOptions {
   /** How long a call may take before it counts as a timeout. */
   readonly timeoutMs: number;
   readonly logger: Log;
+  readonly now?: () => number;
 }
 
+/**
+ * A machine's state is derived from the clock instead of driven by timers: it entered `state` at
+ * `since` and goes through `later`, one state per transition delay. No timer per action.
+ */
 interface Machine {
   state: MachineState;
-  timer: NodeJS.Timeout | undefined;
+  since: number;
+  later: readonly MachineState[];
   actions: number;
 }
 
@@ -47,10 +53,12 @@ export class SimulatorProvider implements PowerProvider {
   readonly #options: SimulatorOptions;
   readonly #machines = new Map<string, Machine>();
   readonly #abort = new AbortController();
+  readonly #now: () => number;
   #tasks = 0;
 
   constructor(options: SimulatorOptions) {
     this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   async power(
@@ -68,19 +76,24 @@ export class SimulatorProvider implements PowerProvider {
       );
       return refused('timeout', `no answer within ${this.#options.timeoutMs} ms`);
     }
-    const machine = this.#machine(ref);
+    const machine = this.#settled(ref);
     machine.actions++;
     const next = plan(machine.state, action);
     if (next.kind === 'already') return accepted(this.#taskRef(action, ref), 200, true);
     if (next.kind === 'refuse') return refused('conflict', `${next.reason}: ${ref}`, 409);
-    this.#enter(ref, machine, next.now, context.logger);
-    this.#schedule(ref, machine, next.later, context.logger);
+    context.logger.debug(
+      { provider: this.#options.name, ref, from: machine.state, to: [next.now, ...next.later] },
+      'simulated action',
+    );
+    machine.state = next.now;
+    machine.since = this.#now();
+    machine.later = next.later;
     return accepted(this.#taskRef(action, ref), 200);
   }
 
   /** The state of one machine, for tests and demos. */
   machine(ref: string): MachineSnapshot {
-    const machine = this.#machine(ref);
+    const machine = this.#settled(ref);
     return { state: machine.state, actions: machine.actions };
   }
 
@@ -90,38 +103,24 @@ export class SimulatorProvider implements PowerProvider {
 
   async close(): Promise<void> {
     this.#abort.abort();
-    for (const machine of this.#machines.values()) clearTimeout(machine.timer);
   }
 
-  #machine(ref: string): Machine {
+  /** The machine, moved through every transition whose delay has passed. */
+  #settled(ref: string): Machine {
+    const now = this.#now();
     let machine = this.#machines.get(ref);
     if (machine === undefined) {
-      machine = { state: 'stopped', timer: undefined, actions: 0 };
+      machine = { state: 'stopped', since: now, later: [], actions: 0 };
       this.#machines.set(ref, machine);
     }
-    return machine;
-  }
-
-  #enter(ref: string, machine: Machine, state: MachineState, logger: Log): void {
-    if (machine.state !== state) {
-      logger.debug(
-        { provider: this.#options.name, ref, from: machine.state, to: state },
-        'simulated transition',
-      );
+    const step = this.#options.transitionMs;
+    while (machine.later.length > 0 && now - machine.since >= step) {
+      const [state = machine.state, ...rest] = machine.later;
+      machine.state = state;
+      machine.since += step;
+      machine.later = rest;
     }
-    machine.state = state;
-  }
-
-  #schedule(ref: string, machine: Machine, steps: readonly MachineState[], logger: Log): void {
-    clearTimeout(machine.timer);
-    machine.timer = undefined;
-    const [first, ...rest] = steps;
-    if (first === undefined) return;
-    machine.timer = setTimeout(() => {
-      this.#enter(ref, machine, first, logger);
-      this.#schedule(ref, machine, rest, logger);
-    }, this.#options.transitionMs);
-    machine.timer.unref();
+    return machine;
   }
 
   #taskRef(action: PowerAction, ref: string): string {
