@@ -1,5 +1,7 @@
 /**
- * A Map with a size bound and least-recently-used eviction (a hit moves the entry to the end).
+ * A Map with a size bound: when full, the oldest entry makes room. Hits do not reorder entries,
+ * which keeps the hot path to one Map lookup; with bounds far above the working set (every key
+ * and resource of a deployment), first-in-first-out eviction is as good as least-recently-used.
  * Every cache on the request path is one of these, so memory stays flat under any key or id mix.
  */
 export class BoundedCache<K, V> {
@@ -11,21 +13,15 @@ export class BoundedCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    const value = this.#entries.get(key);
-    if (value !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, value);
-    }
-    return value;
+    return this.#entries.get(key);
   }
 
   set(key: K, value: V): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    if (this.#entries.size > this.#max) {
+    if (!this.#entries.has(key) && this.#entries.size >= this.#max) {
       const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
+    this.#entries.set(key, value);
   }
 
   clear(): void {
