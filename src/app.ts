@@ -16,6 +16,7 @@ import {
   UNMATCHED_ROUTE,
 } from './http/hooks/record-requests.js';
 import { RequestLogController } from './http/log-controller.js';
+import { deferredChildLoggers } from './http/request-logger.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
 import { registerOpenApiDocument } from './http/openapi/document.js';
@@ -57,10 +58,11 @@ export const buildApp = (deps: AppDependencies): App => {
   let draining = false;
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const logController = new RequestLogController();
+  const logController = new RequestLogController(deps.logger);
   const fastify = Fastify({
     loggerInstance,
     logController,
+    childLoggerFactory: deferredChildLoggers(deps.logger),
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,

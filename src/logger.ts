@@ -31,13 +31,22 @@ interface RequestLike {
   readonly ip?: string;
 }
 
-/** Requests are logged without headers, and with anything key-like cut out of the URL. */
+interface ReplyLike {
+  readonly statusCode?: number;
+}
+
+/**
+ * Requests are logged without headers, and with anything key-like cut out of the URL; replies as
+ * their status only. Every logger has these, so no object holding headers is ever written whole.
+ */
 const serializers = {
   req: (req: RequestLike) => ({
     method: req.method,
     url: req.url === undefined ? undefined : scrubSecrets(req.url),
     remoteAddress: req.ip,
   }),
+  res: (reply: ReplyLike) => ({ statusCode: reply.statusCode }),
+  err: pino.stdSerializers.err,
 };
 
 export const createLogger = (level: LogLevel, destination?: DestinationStream): Logger =>
