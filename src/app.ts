@@ -89,9 +89,10 @@ export const buildApp = (deps: AppDependencies): App => {
 
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('trace', null);
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     if (draining) reply.header('connection', 'close');
+    done();
   });
   if (deps.observer !== undefined) recordRequests(fastify, deps.observer);
 

@@ -1,7 +1,8 @@
 import type { Principal } from '../domain/access.js';
 import { bearerToken, digestsEqual, hashApiKey, isWellFormedApiKey } from '../domain/api-key.js';
 import type { Logger } from '../logger.js';
-import type { Directory } from '../services/directory.js';
+import { andThen, type MaybePromise } from '../lib/maybe-async.js';
+import type { Directory, KnownKey } from '../services/directory.js';
 import type { KeyStore } from '../store/store.js';
 
 export interface AuthenticatorOptions {
@@ -35,12 +36,16 @@ export class Authenticator {
     this.#flusher.unref();
   }
 
-  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+  /** Synchronous when the key is in the cache (or known to be unknown). */
+  authenticate(authorization: string | undefined): MaybePromise<Principal | null> {
     const token = bearerToken(authorization);
     if (token === null || !isWellFormedApiKey(token)) return null;
     this.#directory.refresh();
     const hash = hashApiKey(token);
-    const known = await this.#directory.keyByHash(hash);
+    return andThen(this.#directory.keyByHash(hash), (known) => this.#check(known, hash));
+  }
+
+  #check(known: KnownKey | undefined, hash: string): Principal | null {
     if (known === undefined || !digestsEqual(known.record.hash, hash)) return null;
     const now = this.#now();
     const { revokedAt, expiresAt } = known.record;

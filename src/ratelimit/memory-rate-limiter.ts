@@ -19,7 +19,7 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#sweeper.unref();
   }
 
-  consumeSync(subject: string): RateLimitDecision {
+  consume(subject: string): RateLimitDecision {
     const now = this.#now();
     const { limit, windowMs } = this.#policy;
     let window = this.#windows.get(subject);
@@ -34,10 +34,6 @@ export class MemoryRateLimiter implements RateLimiter {
       remaining: Math.max(0, limit - window.count),
       resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
     };
-  }
-
-  async consume(subject: string): Promise<RateLimitDecision> {
-    return this.consumeSync(subject);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,5 @@
+import type { MaybePromise } from '../lib/maybe-async.js';
+
 export interface RateLimitDecision {
   readonly allowed: boolean;
   readonly limit: number;
@@ -11,7 +13,8 @@ export interface RateLimitDecision {
  * request. Implementations: in process memory, and shared through Redis.
  */
 export interface RateLimiter {
-  consume(subject: string): Promise<RateLimitDecision>;
+  /** May answer synchronously (in memory) or with a promise (a shared store). */
+  consume(subject: string): MaybePromise<RateLimitDecision>;
   close(): Promise<void>;
 }
 

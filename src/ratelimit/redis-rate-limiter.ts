@@ -109,18 +109,18 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async consume(subject: string): Promise<RateLimitDecision> {
-    if (!this.#shared) return this.#insurance.consumeSync(subject);
+    if (!this.#shared) return this.#insurance.consume(subject);
     const { limit, windowMs } = this.#options.policy;
     let reply: unknown;
     try {
       reply = await this.#evaluate(`${this.#options.prefix}ratelimit:${subject}`, windowMs);
     } catch (error) {
       this.#fallBack(error);
-      return this.#insurance.consumeSync(subject);
+      return this.#insurance.consume(subject);
     }
     if (!isCountAndTtl(reply)) {
       this.#fallBack(new Error('unexpected reply from the rate limit script'));
-      return this.#insurance.consumeSync(subject);
+      return this.#insurance.consume(subject);
     }
     const [count, ttlMs] = reply;
     return {

@@ -1,6 +1,7 @@
 import { type Principal, resourceKey } from '../domain/access.js';
 import type { ResourceType } from '../domain/power.js';
 import { BoundedCache } from '../lib/bounded-cache.js';
+import type { MaybePromise } from '../lib/maybe-async.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ResourceRecord, Store, StoredApiKey } from '../store/store.js';
 
@@ -56,10 +57,24 @@ export class Directory {
     this.#providers.invalidate();
   }
 
-  async keyByHash(hash: string): Promise<KnownKey | undefined> {
+  /** Synchronous on a cache hit (known or unknown), a promise when the store must be asked. */
+  keyByHash(hash: string): MaybePromise<KnownKey | undefined> {
     const cached = this.#keys.get(hash);
     if (cached !== undefined) return cached;
     if (this.#unknownKeys.get(hash) !== undefined) return undefined;
+    return this.#loadKey(hash);
+  }
+
+  /** Synchronous on a cache hit (known or unknown), a promise when the store must be asked. */
+  resource(type: ResourceType, id: string): MaybePromise<ResourceRecord | undefined> {
+    const key = resourceKey(type, id);
+    const cached = this.#resources.get(key);
+    if (cached !== undefined) return cached;
+    if (this.#unknownResources.get(key) !== undefined) return undefined;
+    return this.#loadResource(type, id, key);
+  }
+
+  async #loadKey(hash: string): Promise<KnownKey | undefined> {
     const record = await this.#store.keys.findByHash(hash);
     if (record === undefined) {
       this.#unknownKeys.set(hash, true);
@@ -70,11 +85,11 @@ export class Directory {
     return known;
   }
 
-  async resource(type: ResourceType, id: string): Promise<ResourceRecord | undefined> {
-    const key = resourceKey(type, id);
-    const cached = this.#resources.get(key);
-    if (cached !== undefined) return cached;
-    if (this.#unknownResources.get(key) !== undefined) return undefined;
+  async #loadResource(
+    type: ResourceType,
+    id: string,
+    key: string,
+  ): Promise<ResourceRecord | undefined> {
     const record = await this.#store.resources.get(type, id);
     if (record === undefined) this.#unknownResources.set(key, true);
     else this.#resources.set(key, record);

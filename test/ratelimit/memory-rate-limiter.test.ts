@@ -15,7 +15,7 @@ describe('MemoryRateLimiter', () => {
   it('allows the limit within a window that opens at the first request, then refuses', async () => {
     const decisions = [];
     for (let i = 0; i < 5; i++) {
-      decisions.push(await limiter.consume('key_a'));
+      decisions.push(limiter.consume('key_a'));
       now += 1_000;
     }
     expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
@@ -26,10 +26,10 @@ describe('MemoryRateLimiter', () => {
       [false, 0],
     ]);
     expect(decisions.map((d) => d.resetSeconds)).toEqual([60, 59, 58, 57, 56]);
-    expect((await limiter.consume('key_b')).remaining).toBe(2);
+    expect(limiter.consume('key_b').remaining).toBe(2);
 
     now += 56_000;
-    expect(await limiter.consume('key_a')).toMatchObject({
+    expect(limiter.consume('key_a')).toMatchObject({
       allowed: true,
       remaining: 2,
       resetSeconds: 60,

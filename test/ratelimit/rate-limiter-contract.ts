@@ -58,7 +58,7 @@ export const describeRateLimiterContract = (
     it('counts concurrent requests exactly', async () => {
       const limiter = await create({ limit: 10, windowMs: 60_000 });
       const decisions = await Promise.all(
-        Array.from({ length: 25 }, () => limiter.consume('key_a')),
+        Array.from({ length: 25 }, async () => limiter.consume('key_a')),
       );
       expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
       expect(
