@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 
 /**
  * Reads a V8 .cpuprofile (from `npm run bench -- --profile`) and prints where the time went:
- * self time by function and by module, or with `--callers <function>` the call chains into it.
+ * self time by function and by module, with `--inclusive` the time spent in each function and
+ * everything it called, or with `--callers <function>` the call chains into it.
  *
  *   node dist-bench/bench/profile.js bench/results/200-1.cpuprofile [--top 40] [--callers digest]
  */
@@ -26,6 +27,7 @@ interface CpuProfile {
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    inclusive: { type: 'boolean', default: false },
     top: { type: 'string', default: '40' },
     callers: { type: 'string' },
     depth: { type: 'string', default: '4' },
@@ -63,7 +65,27 @@ const inclusiveOf = (id: number): number => {
   return t;
 };
 
-if (values.callers !== undefined) {
+if (values.inclusive) {
+  // Inclusive time per function (recursion counted once per stack).
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const totals = new Map<string, number>();
+  for (const [id, t] of self) {
+    const seen = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const node = byId.get(n);
+      if (node === undefined) break;
+      const name = label(node);
+      if (!seen.has(name)) {
+        seen.add(name);
+        totals.set(name, (totals.get(name) ?? 0) + t);
+      }
+    }
+  }
+  for (const [name, t] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(pct(t), name);
+  }
+} else if (values.callers !== undefined) {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const chains = new Map<string, number>();
