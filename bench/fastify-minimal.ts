@@ -41,3 +41,6 @@ for (const [prefix, idField] of [
 }
 app.get('/healthz', async () => ({ status: 'ok' }));
 await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
+process.on('SIGTERM', () => {
+  void app.close().then(() => process.exit(0));
+});

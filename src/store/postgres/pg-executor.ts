@@ -7,6 +7,7 @@ import { isConnectionFailure, translatePgError } from './pg-errors.js';
 export const POSTGRES_CAPABILITIES: SqlCapabilities = {
   bigint: 'BIGINT',
   autoIdPrimaryKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  batchInsert: 'multi-row',
   tableExistsQuery:
     'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
 };

@@ -31,6 +31,8 @@ export const insertAuditSql = (rows: number): string =>
     () => ROW_PLACEHOLDERS,
   ).join(', ')}`;
 
+const INSERT_ONE = insertAuditSql(1);
+
 export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.at,
   e.requestId,
@@ -71,6 +73,10 @@ export class SqlAuditStore implements AuditStore {
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    if (this.db.capabilities.batchInsert === 'per-row') {
+      await this.db.runBatch(INSERT_ONE, entries.map(auditParams));
+      return;
+    }
     if (entries.length <= ROWS_PER_STATEMENT) {
       // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
       await this.db.run(insertAuditSql(entries.length), entries.flatMap(auditParams));

@@ -10,6 +10,12 @@ export interface SqlCapabilities {
   readonly bigint: string;
   /** Column definition of an auto-increasing integer primary key. */
   readonly autoIdPrimaryKey: string;
+  /**
+   * How a batch of rows is best inserted: as one multi-row statement (one round trip to a server
+   * database), or as one prepared statement run per row in a transaction (an in-process database,
+   * where binding hundreds of parameters to one statement costs more than stepping it per row).
+   */
+  readonly batchInsert: 'multi-row' | 'per-row';
   /** A query with one `?` (a table name) that returns a row when that table exists. */
   readonly tableExistsQuery: string;
 }

@@ -6,6 +6,7 @@ import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/exec
 export const SQLITE_CAPABILITIES: SqlCapabilities = {
   bigint: 'INTEGER',
   autoIdPrimaryKey: 'INTEGER PRIMARY KEY',
+  batchInsert: 'per-row',
   tableExistsQuery: "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
 };
 
