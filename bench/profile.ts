@@ -28,6 +28,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     inclusive: { type: 'boolean', default: false },
+    skip: { type: 'string', default: '0' },
+    requests: { type: 'string' },
     top: { type: 'string', default: '40' },
     callers: { type: 'string' },
     depth: { type: 'string', default: '4' },
@@ -38,12 +40,22 @@ if (file === undefined)
   throw new Error('usage: profile.js <file.cpuprofile> [--top n] [--callers fn]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+// Samples before --skip seconds (start-up, warm-up) are left out.
+const skipMicros = Number(values.skip) * 1e6;
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) =>
-  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
-);
+let elapsed = 0;
+profile.samples.forEach((id, i) => {
+  const delta = profile.timeDeltas[i] ?? 0;
+  elapsed += delta;
+  if (elapsed >= skipMicros) self.set(id, (self.get(id) ?? 0) + delta);
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-const pct = (t: number) => `${((t / total) * 100).toFixed(1).padStart(5)}%`;
+// With --requests n (served in the window kept), times are shown in µs per request instead.
+const perRequest = values.requests === undefined ? null : Number(values.requests);
+const pct = (t: number) =>
+  perRequest === null
+    ? `${((t / total) * 100).toFixed(1).padStart(5)}%`
+    : `${(t / perRequest).toFixed(2).padStart(6)} µs`;
 const label = (n: ProfileNode) =>
   `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
 const moduleOf = (n: ProfileNode) => {
