@@ -1,5 +1,5 @@
 import type { Principal } from '../domain/access.js';
-import { bearerToken, digestsEqual, hashApiKey, isWellFormedApiKey } from '../domain/api-key.js';
+import { bearerToken, digestMatches, hashApiKey, isWellFormedApiKey } from '../domain/api-key.js';
 import type { Logger } from '../logger.js';
 import { andThen, type MaybePromise } from '../lib/maybe-async.js';
 import type { Directory, KnownKey } from '../services/directory.js';
@@ -46,7 +46,7 @@ export class Authenticator {
   }
 
   #check(known: KnownKey | undefined, hash: string): Principal | null {
-    if (known === undefined || !digestsEqual(known.record.hash, hash)) return null;
+    if (known === undefined || !digestMatches(hash, known.digest)) return null;
     const now = this.#now();
     const { revokedAt, expiresAt } = known.record;
     if (revokedAt !== null || (expiresAt !== null && expiresAt <= now)) return null;

@@ -45,9 +45,14 @@ export const isWellFormedApiKey = (candidate: string): boolean => {
 /** One-shot hashing: no Hash object per request, which matters on the 401 path under attack. */
 export const hashApiKey = (plaintext: string): string => hash('sha256', plaintext, 'hex');
 
-/** Constant-time comparison of two hex digests of equal length. */
-export const digestsEqual = (a: string, b: string): boolean =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+/** A stored digest as bytes, decoded once when a key is cached. */
+export const digestBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
+
+/** Constant-time comparison of a hex digest with a stored digest's bytes. */
+export const digestMatches = (hex: string, stored: Buffer): boolean => {
+  const presented = Buffer.from(hex, 'hex');
+  return presented.length === stored.length && timingSafeEqual(presented, stored);
+};
 
 /**
  * The token of an `Authorization: Bearer <token>` header, or `null` when the header is missing or

@@ -1,3 +1,4 @@
+import { digestBytes } from '../domain/api-key.js';
 import { type Principal, resourceKey } from '../domain/access.js';
 import type { ResourceType } from '../domain/power.js';
 import { BoundedCache } from '../lib/bounded-cache.js';
@@ -8,6 +9,8 @@ import type { ResourceRecord, Store, StoredApiKey } from '../store/store.js';
 export interface KnownKey {
   readonly record: StoredApiKey;
   readonly principal: Principal;
+  /** The stored digest's bytes, for the constant-time comparison. */
+  readonly digest: Buffer;
 }
 
 export interface DirectoryOptions {
@@ -80,7 +83,7 @@ export class Directory {
       this.#unknownKeys.set(hash, true);
       return undefined;
     }
-    const known = { record, principal: toPrincipal(record) };
+    const known = { record, principal: toPrincipal(record), digest: digestBytes(record.hash) };
     this.#keys.set(hash, known);
     return known;
   }
