@@ -92,6 +92,7 @@ export const createContainer = async (
       logger,
       watchChanges: serving,
       auditDurability: config.auditDurability,
+      ...(serving ? { checkpointIntervalMs: 1_000 } : {}),
     }));
   try {
     await prepareStore(store, logger);

@@ -4,20 +4,12 @@ import { auditParams } from '../sql/audit.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../store.js';
 import type { AuditAckMessage, AuditBatchMessage } from './audit-worker.js';
 import { translateSqliteError } from './sqlite-executor.js';
+import { workerUrl } from './worker-url.js';
 
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
-
-/**
- * Run from the TypeScript sources (tests), the worker is the built file in dist/; Node 20 cannot
- * start a worker from a .ts file.
- */
-const workerUrl = (): URL =>
-  import.meta.url.endsWith('.ts')
-    ? new URL('../../../dist/store/sqlite/audit-worker.js', import.meta.url)
-    : new URL('./audit-worker.js', import.meta.url);
 
 /**
  * Audit appends that survive power loss: each batch is written and fsynced by a worker thread
@@ -33,7 +25,7 @@ export class FsyncAuditStore implements AuditStore {
 
   constructor(path: string, reader: AuditStore) {
     this.#reader = reader;
-    this.#worker = new Worker(workerUrl(), { workerData: { path } });
+    this.#worker = new Worker(workerUrl('audit-worker.js'), { workerData: { path } });
     this.#worker.on('message', (ack: AuditAckMessage) => {
       const waiter = this.#waiting.get(ack.id);
       this.#waiting.delete(ack.id);

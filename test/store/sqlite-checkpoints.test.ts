@@ -1,0 +1,71 @@
+import { copyFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
+import type { AuditEntry } from '../../src/store/store.js';
+import { type TempDir, tempDir } from '../helpers/temp-dir.js';
+
+const entry = (n: number): AuditEntry => ({
+  at: n,
+  requestId: `req-${n}`,
+  keyId: 'key_a',
+  customerId: 'cus_a',
+  resourceType: 'vps',
+  resourceId: 'vps_1',
+  action: 'start',
+  status: 200,
+  error: null,
+  clientIp: null,
+  provider: 'sim',
+  upstreamStatus: 200,
+  upstreamDetail: null,
+  taskRef: null,
+});
+
+/** Rows in the database file itself, read from a copy taken without its WAL. */
+const rowsInDatabaseFile = (dir: TempDir, path: string): number => {
+  const copy = dir.file(`copy-${Date.now()}.db`);
+  copyFileSync(path, copy);
+  const db = new BetterSqlite3(copy);
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
+  } catch {
+    // Not even the schema has reached the file yet.
+    return 0;
+  } finally {
+    db.close();
+  }
+};
+
+describe('WAL checkpoints of a serving SQLite store', () => {
+  let dir: TempDir | undefined;
+  let store: SqliteStore | undefined;
+
+  afterEach(async () => {
+    await store?.close();
+    dir?.remove();
+  });
+
+  it('happen in a worker thread, not in the commits of the event loop', async () => {
+    dir = tempDir();
+    const path = dir.file('checkpoints.db');
+    store = openSqliteStore({ path, checkpointIntervalMs: 25 });
+    await store.migrate();
+    expect(store.executor.database.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    for (let batch = 0; batch < 20; batch++) {
+      await store.audit.append(Array.from({ length: 100 }, (_, n) => entry(batch * 100 + n)));
+    }
+    let rows = 0;
+    for (let attempt = 0; attempt < 200 && rows < 2_000; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      rows = rowsInDatabaseFile(dir, path);
+    }
+    expect(rows).toBe(2_000);
+  });
+
+  it('are left to SQLite when the store is not serving', async () => {
+    dir = tempDir();
+    store = openSqliteStore({ path: dir.file('cli.db') });
+    expect(store.executor.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+  });
+});
