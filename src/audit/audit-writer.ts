@@ -1,25 +1,41 @@
 import type { Logger } from '../logger.js';
 import type { AuditEntry, AuditStore } from '../store/store.js';
 
-interface Pending {
-  readonly entry: AuditEntry;
+/** Entries committed together, and the one promise all their requests wait on. */
+interface Batch {
+  readonly entries: AuditEntry[];
+  readonly committed: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
 const MAX_BATCH = 1_000;
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const newBatch = (): Batch => {
+  let resolve: () => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const committed = new Promise<void>((done, fail) => {
+    resolve = done;
+    reject = fail;
+  });
+  // Every request of the batch awaits this promise and sees a failure; this marks it handled so
+  // that a batch nobody awaits any more cannot turn into an unhandled rejection.
+  committed.catch(() => undefined);
+  return { entries: [], committed, resolve, reject };
+};
 
 /**
- * Group commit for the audit log. `record` resolves once the entry is committed. Entries that
- * arrive while a batch is being written go into the next batch, so a busy server makes one
- * transaction per batch instead of one per request.
+ * Group commit for the audit log. `record` resolves once the entry is committed. The entries
+ * recorded during one turn of the event loop form one batch, written in one transaction when the
+ * turn ends; entries that arrive while a batch is being written form the next. A batch shares one
+ * promise among all its requests.
  */
 export class AuditWriter {
   readonly #store: AuditStore;
   readonly #logger: Logger;
-  #queue: Pending[] = [];
-  /** The running drain, `null` when idle; it ends in the same turn that finds the queue empty. */
+  /** Batches waiting to be written, oldest first; the last one is still open. */
+  readonly #waiting: Batch[] = [];
+  /** The running drain, `null` when idle; it ends in the same turn that finds nothing waiting. */
   #draining: Promise<void> | null = null;
 
   constructor(store: AuditStore, logger: Logger) {
@@ -28,10 +44,14 @@ export class AuditWriter {
   }
 
   record(entry: AuditEntry): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ entry, resolve, reject });
-      this.#draining ??= this.#drain();
-    });
+    let open = this.#waiting.at(-1);
+    if (open === undefined || open.entries.length >= MAX_BATCH) {
+      open = newBatch();
+      this.#waiting.push(open);
+    }
+    open.entries.push(entry);
+    this.#draining ??= this.#drain();
+    return open.committed;
   }
 
   /** Resolves when everything recorded so far is committed (or has failed). */
@@ -41,16 +61,15 @@ export class AuditWriter {
 
   async #drain(): Promise<void> {
     // Let every request of this turn of the event loop join the first batch.
-    await nextTurn();
+    await new Promise((resolve) => setImmediate(resolve));
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
+      for (let batch = this.#waiting.shift(); batch !== undefined; batch = this.#waiting.shift()) {
         try {
-          await this.#store.append(batch.map((p) => p.entry));
-          for (const p of batch) p.resolve();
+          await this.#store.append(batch.entries);
+          batch.resolve();
         } catch (error) {
-          this.#logger.error({ err: error, entries: batch.length }, 'audit write failed');
-          for (const p of batch) p.reject(error);
+          this.#logger.error({ err: error, entries: batch.entries.length }, 'audit write failed');
+          batch.reject(error);
         }
       }
     } finally {
