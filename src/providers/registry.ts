@@ -1,3 +1,4 @@
+import type { MaybePromise } from '../lib/maybe-async.js';
 import type { Logger } from '../logger.js';
 import type { ProviderRecord, ProviderStore, ProviderType } from '../store/store.js';
 import type { PowerProvider, ProviderDependencies, ProviderKind } from './provider.js';
@@ -45,7 +46,8 @@ export class ProviderRegistry {
     for (const name of this.#entries.keys()) this.#stale.add(name);
   }
 
-  async get(name: string): Promise<PowerProvider | undefined> {
+  /** Synchronous while the instance is known to match its record; a promise otherwise. */
+  get(name: string): MaybePromise<PowerProvider | undefined> {
     const entry = this.#entries.get(name);
     if (entry !== undefined && !this.#stale.has(name)) return entry.provider;
     // Concurrent first requests share one lookup, so a provider is never built twice.

@@ -66,15 +66,21 @@ export class PowerService {
 
   async execute(command: PowerCommand, trace: ProviderTrace): Promise<void> {
     const { principal, family, action, resourceId, logger } = command;
-    const resource = isValidId(resourceId)
-      ? await this.#directory.resource(family.type, resourceId)
+    // Cached answers are used as they are: every `await` of a ready value costs a microtask turn.
+    const found = isValidId(resourceId)
+      ? this.#directory.resource(family.type, resourceId)
       : undefined;
+    const resource = found instanceof Promise ? await found : found;
     if (resource === undefined || !canAccess(principal, resource)) throw family.denied();
     if (!scopeAllows(principal.scope, action)) throw Errors.insufficientScope();
     if (family.confirm.has(action) && !command.confirmed) throw confirmationRequired(action);
 
     trace.provider = resource.provider;
-    const provider = await this.#provider(resource.provider, trace, logger);
+    const cached = this.#providers.get(resource.provider);
+    const provider =
+      cached instanceof Promise
+        ? await this.#provider(cached, resource.provider, trace, logger)
+        : cached;
     if (provider === undefined) {
       trace.upstreamDetail = 'provider is not registered';
       logger.error({ provider: resource.provider }, 'resource points at a missing provider');
@@ -84,15 +90,15 @@ export class PowerService {
       { provider: resource.provider, action, ref: resource.ref },
       'sending action to provider',
     );
-    const outcome = await this.#call(
-      resource.provider,
-      () =>
-        provider.power({ resourceType: family.type, resourceId, ref: resource.ref }, action, {
-          requestId: command.requestId,
-          logger,
-        }),
-      action,
-    );
+    const send = () =>
+      provider.power({ resourceType: family.type, resourceId, ref: resource.ref }, action, {
+        requestId: command.requestId,
+        logger,
+      });
+    const outcome =
+      this.#observer === undefined
+        ? await send()
+        : await this.#observed(this.#observer, resource.provider, send, action);
     trace.upstreamStatus = outcome.upstreamStatus;
     if (!outcome.accepted) {
       trace.upstreamDetail = `${outcome.failure}: ${outcome.detail}`;
@@ -117,12 +123,13 @@ export class PowerService {
 
   /** A provider whose credential cannot be opened (wrong or missing key) answers 502. */
   async #provider(
+    loading: Promise<PowerProvider | undefined>,
     name: string,
     trace: ProviderTrace,
     logger: Log,
   ): Promise<PowerProvider | undefined> {
     try {
-      return await this.#providers.get(name);
+      return await loading;
     } catch (error) {
       if (!(error instanceof SecretError)) throw error;
       trace.upstreamDetail = `credential unavailable: ${error.message}`;
@@ -131,13 +138,12 @@ export class PowerService {
     }
   }
 
-  async #call(
+  async #observed(
+    observer: ProviderCallObserver,
     name: string,
     send: () => Promise<PowerOutcome>,
     action: PowerAction,
   ): Promise<PowerOutcome> {
-    const observer = this.#observer;
-    if (observer === undefined) return send();
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let outcome: PowerOutcome;
