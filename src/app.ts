@@ -88,6 +88,7 @@ export const buildApp = (deps: AppDependencies): App => {
   });
 
   fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('power', null);
   fastify.decorateRequest('trace', null);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);

@@ -84,6 +84,15 @@ export const successBody = (
 });
 
 /**
+ * `successBody` as JSON text, for one family and action: the fixed parts are serialised once, only
+ * the id per request. `JSON.stringify` of the whole body gives the same bytes.
+ */
+export const successJson = (family: PowerFamily, action: PowerAction): ((id: string) => string) => {
+  const [head, tail] = JSON.stringify(successBody(family, action, '\u0000')).split('"\\u0000"');
+  return (id) => `${head ?? ''}${JSON.stringify(id)}${tail ?? ''}`;
+};
+
+/**
  * Confirmation is exactly `force=true` in the query string, or `force` set to `true` or `"true"`
  * in a JSON object body. Anything else is no confirmation.
  */

@@ -11,9 +11,8 @@ export const auditEntryOf = (
   status: number,
   error: string | null,
 ): AuditEntry | null => {
-  const power = request.routeOptions.config.power;
-  const principal = request.principal;
-  if (power === undefined || principal === null) return null;
+  const { power, principal } = request;
+  if (power === null || principal === null) return null;
   const params = request.params as Readonly<Record<string, string | undefined>>;
   const trace = request.trace;
   return {

@@ -12,6 +12,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set once the API key is authenticated. */
     principal: Principal | null;
+    /**
+     * The power endpoint, set with the principal. The same as the route config's `power`, kept
+     * on the request because Fastify builds a new `routeOptions` object at every access.
+     */
+    power: PowerRoute | null;
     /** Set on power routes; what the provider said, for the audit record. */
     trace: ProviderTrace | null;
   }

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { canAccess, type Principal } from '../../src/domain/access.js';
 import { parseDuration } from '../../src/domain/duration.js';
 import { isValidId } from '../../src/domain/ids.js';
-import { GAME_FAMILY, isConfirmed, successBody, VPS_FAMILY } from '../../src/domain/power.js';
+import {
+  FAMILIES,
+  GAME_FAMILY,
+  isConfirmed,
+  successBody,
+  successJson,
+  VPS_FAMILY,
+} from '../../src/domain/power.js';
 
 describe('durations', () => {
   it.each([
@@ -47,6 +54,17 @@ describe('success bodies', () => {
     expect(JSON.stringify(successBody(GAME_FAMILY, 'kill', 'srv_1'))).toBe(
       '{"success":true,"action":"kill","server_id":"srv_1","status":"requested","message":"Kill action sent"}',
     );
+  });
+});
+
+describe('success bodies serialised in advance', () => {
+  const cases = FAMILIES.flatMap((family) =>
+    family.actions.map((action) => [family.type, action, family] as const),
+  );
+  it.each(cases)('%s %s gives the bytes of JSON.stringify', (_type, action, family) => {
+    for (const id of ['vps_123', 'a', 'x'.repeat(128), 'a"b\\c', 'é\u0000']) {
+      expect(successJson(family, action)(id)).toBe(JSON.stringify(successBody(family, action, id)));
+    }
   });
 });
 

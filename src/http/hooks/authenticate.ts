@@ -65,6 +65,7 @@ export const authenticateAndLimit = (
       return;
     }
     request.principal = principal;
+    request.power = route;
     const decision = limiter.consume(principal.keyId);
     if (decision instanceof Promise) {
       decision.then((ready) => {

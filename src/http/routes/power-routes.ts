@@ -7,7 +7,7 @@ import {
   isConfirmed,
   type PowerAction,
   type PowerFamily,
-  successBody,
+  successJson,
 } from '../../domain/power.js';
 import type { RateLimiter } from '../../ratelimit/rate-limiter.js';
 import { emptyTrace, type PowerService } from '../../services/power-service.js';
@@ -33,6 +33,7 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
     for (const action of family.actions) {
       const url = powerPath(family, action);
       const route = { family, action };
+      const body = successJson(family, action);
       app.route({
         method: 'POST',
         url,
@@ -44,7 +45,7 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
           route,
           deps.accessObserver,
         ),
-        handler: async (request: FastifyRequest, _reply: FastifyReply) => {
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
           const principal = request.principal;
           if (principal === null) throw Errors.internal();
           const resourceId =
@@ -65,7 +66,7 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
           );
           const entry = auditEntryOf(request, 200, null);
           if (entry !== null) await deps.audit.record(entry);
-          return successBody(family, action, resourceId);
+          return reply.type('application/json; charset=utf-8').send(body(resourceId));
         },
       });
       refuseOtherMethods(app, url, ['POST']);
