@@ -32,7 +32,7 @@ const actor = { name: 'bench' };
 export const seed = async (databaseUrl: string, customers: number): Promise<Fixtures> => {
   const container = await createContainer(
     { ...DEFAULTS, databaseUrl, logLevel: 'warn' },
-    { logger: createLogger('warn', process.stderr) },
+    { logger: createLogger('warn', process.stderr), serving: false },
   );
   const accepted: BenchRequest[] = [];
   const unknownKey: BenchRequest[] = [];

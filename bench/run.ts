@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { runAutocannon } from './autocannon-driver.js';
 import { type BenchRequest, type Fixtures, seed } from './fixtures.js';
+import { preparePostgres, unavailable } from './postgres.js';
 import { cpuSeconds, hasCommand, sampleRss } from './proc.js';
 import { startProcess } from './server-process.js';
 import { type LoadOptions, type LoadResult, runWrk } from './wrk.js';
@@ -52,6 +53,8 @@ interface Case {
   readonly env?: Readonly<Record<string, string>>;
   /** A reference server under bench/ instead of heo-power. */
   readonly server?: string;
+  /** Runs on PostgreSQL + Redis instead of the embedded default (when both are reachable). */
+  readonly postgres?: boolean;
   /** After the run, kill -9 the server and check every 200 is in the audit table. */
   readonly auditCheck?: boolean;
 }
@@ -85,6 +88,14 @@ const CASES: readonly Case[] = [
     expect: 200,
     auditCheck: true,
     env: { HEO_AUDIT_DURABILITY: 'power-loss' },
+  },
+  {
+    name: '200-pg',
+    describe: 'accepted power action, PostgreSQL + Redis + simulator',
+    requests: (f) => f.accepted,
+    expect: 200,
+    auditCheck: true,
+    postgres: true,
   },
   {
     name: '401',
@@ -138,13 +149,15 @@ const runCase = async (
   round: number,
   seconds: number,
 ): Promise<Measurement> => {
+  const storage = spec.postgres ? await preparePostgres(Number(args.customers)) : null;
   const db = join(work, `${spec.name}-${round}.db`);
-  copyFileSync(template, db);
+  if (storage === null) copyFileSync(template, db);
   const env = {
     DATABASE_URL: db,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
     HEO_RATE_LIMIT_PER_MINUTE: '1000000',
+    ...storage?.env,
     ...spec.env,
   };
   const profileArgs = PROFILE
@@ -158,7 +171,7 @@ const runCase = async (
     SERVER_CORE,
   );
   try {
-    const requests = spec.requests(fixtures);
+    const requests = spec.requests(storage?.fixtures ?? fixtures);
     const options = (s: number): LoadOptions => ({
       url: server.url,
       requests,
@@ -179,7 +192,10 @@ const runCase = async (
     if (spec.auditCheck && !PROFILE) {
       await server.stop('SIGKILL');
       const responses2xx = warm.requests - warm.non2xx + result.requests - result.non2xx;
-      audit = { auditRows200: count200(db), responses2xx };
+      audit = {
+        auditRows200: storage === null ? count200(db) : await storage.count200(),
+        responses2xx,
+      };
       if (audit.auditRows200 < responses2xx) {
         throw new Error(
           `${spec.name}: ${responses2xx} answered 200 but only ${audit.auditRows200} audited`,
@@ -199,6 +215,7 @@ const runCase = async (
   } finally {
     // A profile is written only on a clean exit.
     await server.stop(PROFILE ? 'SIGTERM' : 'SIGKILL');
+    await storage?.cleanup();
     rmSync(db, { force: true });
     rmSync(`${db}-wal`, { force: true });
     rmSync(`${db}-shm`, { force: true });
@@ -266,10 +283,14 @@ const soak = async (fixtures: Fixtures): Promise<Soak> => {
 const fmt = (n: number, digits = 0): string => n.toFixed(digits);
 
 const main = async () => {
+  const postgresProblem = await unavailable();
+  if (postgresProblem !== null)
+    console.log(`skipping the PostgreSQL + Redis case: ${postgresProblem}`);
+  const runnable = CASES.filter((c) => !c.postgres || postgresProblem === null);
   const selected =
     args.cases === undefined
-      ? CASES
-      : CASES.filter((c) => c.name === 'baseline' || args.cases?.split(',').includes(c.name));
+      ? runnable
+      : runnable.filter((c) => c.name === 'baseline' || args.cases?.split(',').includes(c.name));
   console.log(
     `heo-power benchmark: ${WRK ? 'wrk' : 'autocannon (wrk not installed)'}, ${CONNECTIONS} connections, ` +
       `${SECONDS}s per case after ${WARMUP}s warm-up, ${ROUNDS} rounds, ` +
