@@ -92,7 +92,6 @@ export const createContainer = async (
       logger,
       watchChanges: serving,
       auditDurability: config.auditDurability,
-      ...(serving ? { checkpointIntervalMs: 1_000 } : {}),
     }));
   try {
     await prepareStore(store, logger);
@@ -100,6 +99,7 @@ export const createContainer = async (
     await store.close();
     throw error;
   }
+  if (serving) store.enterServing?.();
   const kinds = PROVIDER_KINDS;
   const secrets = new SecretBox(
     new KeySource({ configured: config.secretKey, keyFile: keyFileOf(store), logger }),
@@ -129,7 +129,7 @@ export const createContainer = async (
     await store.close();
     throw error;
   }
-  const audit = new AuditWriter(store.audit, logger);
+  const audit = new AuditWriter(store.audit, logger, config.storeTimeoutMs);
   // Loaded only when on: operator commands and metric-less servers never pay for prom-client.
   const metrics =
     config.metricsPort === null ? null : new (await import('./metrics/metrics.js')).Metrics();

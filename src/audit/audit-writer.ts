@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
+import { StoreBusyError } from '../store/errors.js';
 import type { AuditEntry, AuditStore } from '../store/store.js';
 
 /** Entries committed together, and the one promise all their requests wait on. */
@@ -33,14 +35,17 @@ const newBatch = (): Batch => {
 export class AuditWriter {
   readonly #store: AuditStore;
   readonly #logger: Logger;
+  readonly #busyPatienceMs: number;
   /** Batches waiting to be written, oldest first; the last one is still open. */
   readonly #waiting: Batch[] = [];
   /** The running drain, `null` when idle; it ends in the same turn that finds nothing waiting. */
   #draining: Promise<void> | null = null;
 
-  constructor(store: AuditStore, logger: Logger) {
+  /** `busyPatienceMs`: how long a batch waits for a busy database before its requests fail. */
+  constructor(store: AuditStore, logger: Logger, busyPatienceMs = 5_000) {
     this.#store = store;
     this.#logger = logger;
+    this.#busyPatienceMs = busyPatienceMs;
   }
 
   record(entry: AuditEntry): Promise<void> {
@@ -59,13 +64,30 @@ export class AuditWriter {
     while (this.#draining !== null) await this.#draining;
   }
 
+  /**
+   * A busy database (another connection holds the write lock: a CLI change, a WAL restart) is
+   * waited for here, a few milliseconds at a time, instead of inside the driver, where the wait
+   * would stop the event loop and with it every other request.
+   */
+  async #append(entries: readonly AuditEntry[]): Promise<void> {
+    for (let wait = 1, waited = 0; ; waited += wait, wait = Math.min(wait * 2, 50)) {
+      try {
+        await this.#store.append(entries);
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreBusyError) || waited >= this.#busyPatienceMs) throw error;
+      }
+      await sleep(wait);
+    }
+  }
+
   async #drain(): Promise<void> {
     // Let every request of this turn of the event loop join the first batch.
     await new Promise((resolve) => setImmediate(resolve));
     try {
       for (let batch = this.#waiting.shift(); batch !== undefined; batch = this.#waiting.shift()) {
         try {
-          await this.#store.append(batch.entries);
+          await this.#append(batch.entries);
           batch.resolve();
         } catch (error) {
           this.#logger.error({ err: error, entries: batch.entries.length }, 'audit write failed');

@@ -10,7 +10,15 @@ export class StoreReferenceError extends Error {
 
 /** The store cannot be reached or is not answering in time. */
 export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
+  override readonly name: string = 'StoreUnavailableError';
+}
+
+/**
+ * Another connection holds the write lock right now (SQLite). Worth trying again shortly, which
+ * a server does without blocking its event loop on the lock.
+ */
+export class StoreBusyError extends StoreUnavailableError {
+  override readonly name = 'StoreBusyError';
 }
 
 /** The schema is older than this build expects. */

@@ -8,8 +8,6 @@ export interface StoreOptions {
   readonly databaseUrl: string;
   /** SQLite: what an audit record survives before it is acknowledged. */
   readonly auditDurability?: AuditDurability;
-  /** SQLite: checkpoint the WAL from a worker thread this often (servers); unset: SQLite's own. */
-  readonly checkpointIntervalMs?: number;
   /** PostgreSQL: most pooled connections. */
   readonly poolSize?: number;
   /** PostgreSQL: bound of connecting, of each statement and of each store operation. */
@@ -45,8 +43,5 @@ export const openStore = async (options: StoreOptions): Promise<Store> => {
   return openSqliteStore({
     path: sqlitePathOf(options.databaseUrl),
     ...(options.auditDurability === undefined ? {} : { auditDurability: options.auditDurability }),
-    ...(options.checkpointIntervalMs === undefined
-      ? {}
-      : { checkpointIntervalMs: options.checkpointIntervalMs }),
   });
 };

@@ -184,6 +184,11 @@ export interface Store {
   migrationStatus(): Promise<MigrationStatus>;
   /** Applies pending migrations in order; returns the names applied. */
   migrate(): Promise<readonly string[]>;
+  /**
+   * Called once by a server whose schema is ready, before it takes requests. SQLite moves its
+   * checkpoints to a worker thread and stops waiting on locks inside the event loop.
+   */
+  enterServing?(): void;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

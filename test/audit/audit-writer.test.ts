@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuditWriter } from '../../src/audit/audit-writer.js';
+import { StoreBusyError } from '../../src/store/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import type { AuditEntry, AuditStore } from '../../src/store/store.js';
 import { captureLogs } from '../helpers/log-capture.js';
@@ -55,6 +56,21 @@ describe('AuditWriter group commit', () => {
       await store.close();
       dir.remove();
     }
+  });
+
+  it('waits for a busy database without failing the batch', async () => {
+    let busy = 3;
+    const stored: AuditEntry[] = [];
+    const contended: AuditStore = {
+      append: async (entries) => {
+        if (busy-- > 0) throw new StoreBusyError('database busy (SQLITE_BUSY)');
+        stored.push(...entries);
+      },
+      list: async () => [],
+    };
+    const writer = new AuditWriter(contended, captureLogs('silent').logger);
+    await Promise.all([writer.record(entry(1)), writer.record(entry(2))]);
+    expect(stored.map((e) => e.requestId)).toEqual(['req-1', 'req-2']);
   });
 
   it('rejects the records of a failed batch and keeps working for the next', async () => {

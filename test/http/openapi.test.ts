@@ -106,12 +106,11 @@ describe('the OpenAPI document', () => {
     failingKeys.set(auditBroken, (await auditBroken.createKey('cus_a')).key);
     await auditBroken.breakAuditTable();
 
-    // Another process holds the write lock; this instance gives up at once instead of after 5 s.
-    busy = await startWithCustomers();
+    // Another process holds the write lock; this instance waits for it 100 ms, not 5 s.
+    busy = await startWithCustomers({ config: { storeTimeoutMs: 100 } });
     failingKeys.set(busy, (await busy.createKey('cus_a')).key);
     blocker = new BetterSqlite3((busy.store as SqliteStore).location);
     blocker.exec('BEGIN IMMEDIATE');
-    (busy.store as SqliteStore).executor.database.pragma('busy_timeout = 0');
 
     closed = await startWithCustomers();
     await closed.store.close();

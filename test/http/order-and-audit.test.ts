@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectError } from '../helpers/expect-http.js';
 import { BACKENDS } from '../helpers/backends.js';
@@ -177,5 +178,35 @@ describe.each(BACKENDS)('on $name', (backend) => {
         await fresh.close();
       }
     });
+  });
+});
+
+describe('a database whose write lock another process holds', () => {
+  it('keeps the server answering while a 200 waits for its audit record', async () => {
+    const service = await startWithCustomers();
+    const path = service.container.config.databaseUrl;
+    const other = new BetterSqlite3(path);
+    try {
+      const { key } = await service.createKey('cus_a');
+      other.exec('BEGIN IMMEDIATE');
+      let answered = false;
+      const power = service
+        .inject({ method: 'POST', url: `${VPS}/vps_123/start`, headers: bearer(key) })
+        .then((res) => {
+          answered = true;
+          return res;
+        });
+      // The event loop is free: other requests are answered while the audit write waits.
+      for (let i = 0; i < 5; i++) {
+        expect((await service.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      }
+      expect(answered).toBe(false);
+      other.exec('COMMIT');
+      expect((await power).statusCode).toBe(200);
+      expect((await service.store.audit.list({ limit: 5 })).map((r) => r.status)).toEqual([200]);
+    } finally {
+      other.close();
+      await service.close();
+    }
   });
 });

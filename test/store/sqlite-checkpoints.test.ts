@@ -1,6 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StoreBusyError } from '../../src/store/errors.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import type { AuditEntry } from '../../src/store/store.js';
 import { type TempDir, tempDir } from '../helpers/temp-dir.js';
@@ -49,9 +50,11 @@ describe('WAL checkpoints of a serving SQLite store', () => {
   it('happen in a worker thread, not in the commits of the event loop', async () => {
     dir = tempDir();
     const path = dir.file('checkpoints.db');
-    store = openSqliteStore({ path, checkpointIntervalMs: 25 });
+    store = openSqliteStore({ path });
     await store.migrate();
+    store.enterServing?.();
     expect(store.executor.database.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    expect(store.executor.database.pragma('busy_timeout', { simple: true })).toBe(0);
     for (let batch = 0; batch < 20; batch++) {
       await store.audit.append(Array.from({ length: 100 }, (_, n) => entry(batch * 100 + n)));
     }
@@ -63,9 +66,28 @@ describe('WAL checkpoints of a serving SQLite store', () => {
     expect(rows).toBe(2_000);
   });
 
+  it('never make a serving connection wait for the write lock: a busy database says so at once', async () => {
+    dir = tempDir();
+    const path = dir.file('busy.db');
+    store = openSqliteStore({ path });
+    await store.migrate();
+    store.enterServing?.();
+    const other = new BetterSqlite3(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      await expect(store.audit.append([entry(1)])).rejects.toBeInstanceOf(StoreBusyError);
+      other.exec('COMMIT');
+      await store.audit.append([entry(2)]);
+      expect((await store.audit.list({ limit: 5 })).map((r) => r.requestId)).toEqual(['req-2']);
+    } finally {
+      other.close();
+    }
+  });
+
   it('are left to SQLite when the store is not serving', async () => {
     dir = tempDir();
     store = openSqliteStore({ path: dir.file('cli.db') });
     expect(store.executor.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+    expect(store.executor.database.pragma('busy_timeout', { simple: true })).toBe(5_000);
   });
 });

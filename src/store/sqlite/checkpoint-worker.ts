@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteDatabase } from './open-sqlite.js';
 
@@ -5,20 +6,36 @@ import { openSqliteDatabase } from './open-sqlite.js';
  * Moves the WAL's committed pages into the database file off the event loop. A checkpoint copies
  * megabytes at a time; run inside a request's commit (SQLite's automatic checkpoint) it stalls
  * every request waiting on that turn of the loop, which showed as the p99 latency of the 200 path.
- * PASSIVE never blocks the server's writers or the CLI's readers.
+ *
+ * Frequent PASSIVE checkpoints copy the pages without ever blocking the server's writers or the
+ * CLI's readers. They cannot, however, let the WAL start over while the server keeps writing:
+ * that needs a moment with no writer, which a RESTART checkpoint waits for. It is cheap because
+ * the passive ones have already copied nearly everything, and it runs only once the WAL file has
+ * grown past `restartBytes`, so the WAL stays bounded.
  */
 export interface CheckpointSettings {
   readonly path: string;
   readonly intervalMs: number;
+  readonly restartBytes: number;
 }
 
 const port = parentPort;
 if (port === null) throw new Error('checkpoint-worker must run in a worker thread');
-const { path, intervalMs } = workerData as CheckpointSettings;
-const db = openSqliteDatabase({ path });
+const { path, intervalMs, restartBytes } = workerData as CheckpointSettings;
+// A checkpoint copies pages from the WAL to the file and reads nothing back: a small cache does.
+const db = openSqliteDatabase({ path, cacheKib: 512, busyTimeoutMs: 1_000 });
+
+const walBytes = (): number => {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+};
+
 const timer = setInterval(() => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    db.pragma(walBytes() > restartBytes ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)');
   } catch {
     // Busy or unavailable: the next interval tries again; the WAL only grows meanwhile.
   }

@@ -1,6 +1,11 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { BoundedCache } from '../../lib/bounded-cache.js';
-import { StoreConflictError, StoreReferenceError, StoreUnavailableError } from '../errors.js';
+import {
+  StoreBusyError,
+  StoreConflictError,
+  StoreReferenceError,
+  StoreUnavailableError,
+} from '../errors.js';
 import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
 
 export const SQLITE_CAPABILITIES: SqlCapabilities = {
@@ -19,7 +24,10 @@ export const translateSqliteError = (error: unknown): unknown => {
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new StoreReferenceError('still referenced', { cause: error });
   }
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') {
+  if (code.startsWith('SQLITE_BUSY')) {
+    return new StoreBusyError(`database busy (${code})`, { cause: error });
+  }
+  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') {
     return new StoreUnavailableError(`database unavailable (${code})`, { cause: error });
   }
   return error;
