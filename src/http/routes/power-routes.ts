@@ -52,7 +52,7 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
             (request.params as Readonly<Record<string, string>>)[family.pathParam] ?? '';
           const trace = emptyTrace();
           request.trace = trace;
-          await deps.power.execute(
+          const refusal = await deps.power.execute(
             {
               principal,
               family,
@@ -64,6 +64,8 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
             },
             trace,
           );
+          // A refusal takes the path of every error: the error handler records and renders it.
+          if (refusal !== null) return reply.send(refusal);
           const entry = auditEntryOf(request, 200, null);
           if (entry !== null) await deps.audit.record(entry);
           return reply.type('application/json; charset=utf-8').send(body(resourceId));
