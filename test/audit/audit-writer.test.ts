@@ -5,23 +5,9 @@ import { openSqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import type { AuditEntry, AuditStore } from '../../src/store/store.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { auditEntry } from '../helpers/audit-entries.js';
 
-const entry = (n: number): AuditEntry => ({
-  at: n,
-  requestId: `req-${n}`,
-  keyId: 'key_a',
-  customerId: 'cus_a',
-  resourceType: 'vps',
-  resourceId: 'vps_1',
-  action: 'start',
-  status: 200,
-  error: null,
-  clientIp: null,
-  provider: null,
-  upstreamStatus: null,
-  upstreamDetail: null,
-  taskRef: null,
-});
+const entry = auditEntry;
 
 describe('AuditWriter group commit', () => {
   it('commits what arrives in one turn of the event loop as one batch, and resolves each record after it', async () => {

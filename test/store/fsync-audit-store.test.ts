@@ -1,24 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
-import type { AuditEntry } from '../../src/store/store.js';
 import { type TempDir, tempDir } from '../helpers/temp-dir.js';
+import { auditEntry } from '../helpers/audit-entries.js';
 
-const entry = (n: number): AuditEntry => ({
-  at: n,
-  requestId: `req-${n}`,
-  keyId: 'key_a',
-  customerId: 'cus_a',
-  resourceType: 'game',
-  resourceId: 'srv_1',
-  action: 'kill',
-  status: 200,
-  error: null,
-  clientIp: '127.0.0.1',
-  provider: 'sim',
-  upstreamStatus: 200,
-  upstreamDetail: null,
-  taskRef: null,
-});
+const entry = auditEntry;
 
 describe('audit appends that survive power loss (worker thread, synchronous=FULL)', () => {
   let dir: TempDir;

@@ -3,25 +3,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreBusyError } from '../../src/store/errors.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
-import type { AuditEntry } from '../../src/store/store.js';
 import { type TempDir, tempDir } from '../helpers/temp-dir.js';
+import { auditEntry } from '../helpers/audit-entries.js';
 
-const entry = (n: number): AuditEntry => ({
-  at: n,
-  requestId: `req-${n}`,
-  keyId: 'key_a',
-  customerId: 'cus_a',
-  resourceType: 'vps',
-  resourceId: 'vps_1',
-  action: 'start',
-  status: 200,
-  error: null,
-  clientIp: null,
-  provider: 'sim',
-  upstreamStatus: 200,
-  upstreamDetail: null,
-  taskRef: null,
-});
+const entry = auditEntry;
 
 /** Rows in the database file itself, read from a copy taken without its WAL. */
 const rowsInDatabaseFile = (dir: TempDir, path: string): number => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreConflictError, StoreReferenceError } from '../../src/store/errors.js';
-import type { AuditEntry, NewApiKey, Store } from '../../src/store/store.js';
+import type { NewApiKey, Store } from '../../src/store/store.js';
+import { auditEntry } from '../helpers/audit-entries.js';
 
 export interface StoreHarness {
   readonly store: Store;
@@ -44,23 +45,7 @@ const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
   expiresAt: null,
   ...overrides,
 });
-const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
-  at: 10_000 + n,
-  requestId: `req-${n}`,
-  keyId: 'key_a',
-  customerId: 'cus_a',
-  resourceType: 'vps',
-  resourceId: 'vps_1',
-  action: 'start',
-  status: 200,
-  error: null,
-  clientIp: '127.0.0.1',
-  provider: 'sim',
-  upstreamStatus: 200,
-  upstreamDetail: null,
-  taskRef: `task-${n}`,
-  ...overrides,
-});
+const entry = auditEntry;
 
 /** The behaviour every `Store` implementation must show, run against each of them. */
 export const describeStoreContract = (name: string, open: () => Promise<StoreHarness>): void => {
