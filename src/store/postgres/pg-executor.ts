@@ -72,22 +72,56 @@ export const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
 const ignoreError = (): void => undefined;
 
 /**
+ * The statements both executors share, over each one's own way of running a query (on its
+ * session's connection, or on one checked out of the pool).
+ */
+abstract class PgStatements implements SqlExecutor {
+  readonly capabilities = POSTGRES_CAPABILITIES;
+
+  protected abstract query(sql: string, params: readonly SqlValue[]): Promise<QueryResult>;
+  abstract transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  abstract afterCommit(callback: () => void): void;
+  abstract close(): Promise<void>;
+
+  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async get<T extends SqlRow>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return (await this.query(sql, params)).rowCount ?? 0;
+  }
+
+  async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      for (const row of rows) await tx.run(sql, row);
+    });
+  }
+}
+
+/**
  * Statements on one connection: a transaction checked out of the pool, or the migrator's own
  * session. A nested `transaction` joins the one in progress.
  */
-export class PgSessionExecutor implements SqlExecutor {
-  readonly capabilities = POSTGRES_CAPABILITIES;
+export class PgSessionExecutor extends PgStatements {
   readonly #client: ClientBase;
   readonly #placeholders: Placeholders;
   #inTransaction = false;
   #afterCommit: (() => void)[] = [];
 
   constructor(client: ClientBase, placeholders: Placeholders) {
+    super();
     this.#client = client;
     this.#placeholders = placeholders;
   }
 
-  async #query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+  protected async query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     try {
       return await this.#client.query({
         text: this.#placeholders.positional(sql),
@@ -98,34 +132,13 @@ export class PgSessionExecutor implements SqlExecutor {
     }
   }
 
-  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return (await this.#query(sql, params)).rows as T[];
-  }
-
-  async get<T extends SqlRow>(
-    sql: string,
-    params: readonly SqlValue[] = [],
-  ): Promise<T | undefined> {
-    return (await this.#query(sql, params)).rows[0] as T | undefined;
-  }
-
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return (await this.#query(sql, params)).rowCount ?? 0;
-  }
-
-  async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
-    await this.transaction(async (tx) => {
-      for (const row of rows) await tx.run(sql, row);
-    });
-  }
-
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     if (this.#inTransaction) return work(this);
-    await this.#query('BEGIN', []);
+    await this.query('BEGIN', []);
     this.#inTransaction = true;
     try {
       const result = await work(this);
-      await this.#query('COMMIT', []);
+      await this.query('COMMIT', []);
       this.#inTransaction = false;
       const callbacks = this.#afterCommit;
       this.#afterCommit = [];
@@ -158,13 +171,13 @@ export class PgSessionExecutor implements SqlExecutor {
  * so a database that stopped answering fails a request with `StoreUnavailableError` instead of
  * holding it.
  */
-export class PgPoolExecutor implements SqlExecutor {
-  readonly capabilities = POSTGRES_CAPABILITIES;
+export class PgPoolExecutor extends PgStatements {
   readonly #pool: Pool;
   readonly #timeoutMs: number;
   readonly #placeholders = new Placeholders();
 
   constructor(pool: Pool, timeoutMs: number) {
+    super();
     this.#pool = pool;
     this.#timeoutMs = timeoutMs;
   }
@@ -195,7 +208,7 @@ export class PgPoolExecutor implements SqlExecutor {
     }
   }
 
-  async #query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+  protected async query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     const text = this.#placeholders.positional(sql);
     return withDeadline(
       this.#withClient(async (client) => {
@@ -207,27 +220,6 @@ export class PgPoolExecutor implements SqlExecutor {
       }),
       this.#timeoutMs,
     );
-  }
-
-  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return (await this.#query(sql, params)).rows as T[];
-  }
-
-  async get<T extends SqlRow>(
-    sql: string,
-    params: readonly SqlValue[] = [],
-  ): Promise<T | undefined> {
-    return (await this.#query(sql, params)).rows[0] as T | undefined;
-  }
-
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return (await this.#query(sql, params)).rowCount ?? 0;
-  }
-
-  async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
-    await this.transaction(async (tx) => {
-      for (const row of rows) await tx.run(sql, row);
-    });
   }
 
   /** Every statement of `work` runs on one checked-out connection, between BEGIN and COMMIT. */
