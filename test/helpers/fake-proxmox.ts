@@ -1,7 +1,7 @@
 import {
   type FakeAnswer,
   type FakeReply,
-  FakeUpstream,
+  FakeProvider,
   type RecordedRequest,
 } from './fake-upstream.js';
 import type { TestTls } from './tls.js';
@@ -94,17 +94,15 @@ const TASK_TYPES: Readonly<Record<GuestType, Readonly<Record<string, string>>>> 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 const hex = (value: number, width: number) => value.toString(16).toUpperCase().padStart(width, '0');
 
-export class FakeProxmox {
+export class FakeProxmox extends FakeProvider {
   readonly guests: FakeGuest[] = [];
   readonly tokens: FakeToken[] = [];
   readonly tasks = new Map<string, Task>();
-  /** Answers a request before the fake does, to inject failures; `undefined` lets it through. */
-  intercept: ((request: RecordedRequest) => FakeAnswer | undefined) | undefined;
   readonly #options: FakeProxmoxOptions;
-  #upstream: FakeUpstream | undefined;
   #pid = 0x3a1b2;
 
   constructor(options: FakeProxmoxOptions = {}) {
+    super();
     this.#options = options;
   }
 
@@ -113,28 +111,12 @@ export class FakeProxmox {
     options: FakeProxmoxOptions = {},
   ): Promise<FakeProxmox> {
     const fake = new FakeProxmox(options);
-    fake.#upstream = await FakeUpstream.start(tls, (request) => fake.answer(request));
+    await fake.listen(tls);
     return fake;
   }
 
-  get upstream(): FakeUpstream {
-    if (this.#upstream === undefined) throw new Error('fake not started');
-    return this.#upstream;
-  }
-
-  get url(): string {
-    return this.upstream.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.upstream.requests;
-  }
-
-  /** Every power POST received, as `METHOD path body`. */
-  powerPosts(): string[] {
-    return this.requests
-      .filter((r) => r.method === 'POST' && /\/status\/[a-z]+$/.test(r.url))
-      .map((r) => `${r.method} ${r.url} ${r.body}`);
+  protected isPowerPost(request: RecordedRequest): boolean {
+    return request.method === 'POST' && /\/status\/[a-z]+$/.test(request.url);
   }
 
   addGuest(node: string, type: GuestType, vmid: number, status: GuestStatus): FakeGuest {
@@ -150,10 +132,6 @@ export class FakeProxmox {
 
   guest(node: string, type: GuestType, vmid: number): FakeGuest | undefined {
     return this.guests.find((g) => g.node === node && g.type === type && g.vmid === vmid);
-  }
-
-  async close(): Promise<void> {
-    await this.#upstream?.close();
   }
 
   answer(request: RecordedRequest): FakeAnswer {

@@ -1,7 +1,7 @@
 import {
   type FakeAnswer,
   type FakeReply,
-  FakeUpstream,
+  FakeProvider,
   type RecordedRequest,
 } from './fake-upstream.js';
 import type { TestTls } from './tls.js';
@@ -41,38 +41,21 @@ const STATE_CONFLICT: Readonly<Record<string, string>> = {
   restoring_backup: 'This server is currently restoring from a backup, please try again later.',
 };
 
-export class FakePterodactyl {
+export class FakePterodactyl extends FakeProvider {
   readonly servers: FakeServer[] = [];
   /** Client keys (48 characters) and the account each belongs to. */
   readonly keys = new Map<string, FakeAccount>();
   /** Application keys: refused on the client API. */
   readonly applicationKeys = new Set<string>();
-  intercept: ((request: RecordedRequest) => FakeAnswer | undefined) | undefined;
-  #upstream: FakeUpstream | undefined;
 
   static async start(tls: Pick<TestTls['server'], 'key' | 'cert'>): Promise<FakePterodactyl> {
     const fake = new FakePterodactyl();
-    fake.#upstream = await FakeUpstream.start(tls, (request) => fake.answer(request));
+    await fake.listen(tls);
     return fake;
   }
 
-  get upstream(): FakeUpstream {
-    if (this.#upstream === undefined) throw new Error('fake not started');
-    return this.#upstream;
-  }
-
-  get url(): string {
-    return this.upstream.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.upstream.requests;
-  }
-
-  powerPosts(): string[] {
-    return this.requests
-      .filter((r) => r.method === 'POST' && r.url.endsWith('/power'))
-      .map((r) => `${r.method} ${r.url} ${r.body}`);
+  protected isPowerPost(request: RecordedRequest): boolean {
+    return request.method === 'POST' && request.url.endsWith('/power');
   }
 
   addServer(uuid: string, owner: string, state: ServerState = 'offline'): FakeServer {
@@ -91,10 +74,6 @@ export class FakePterodactyl {
   addKey(key: string, account: FakeAccount): string {
     this.keys.set(key, account);
     return key;
-  }
-
-  async close(): Promise<void> {
-    await this.#upstream?.close();
   }
 
   answer(request: RecordedRequest): FakeAnswer {

@@ -132,3 +132,47 @@ export class FakeUpstream {
     });
   }
 }
+
+/**
+ * What the provider fakes share: an HTTPS upstream that records every request and hands it to
+ * the fake's `answer`, an `intercept` to inject failures, and the list of power POSTs received.
+ */
+export abstract class FakeProvider {
+  /** Answers a request before the fake does, to inject failures; `undefined` lets it through. */
+  intercept: ((request: RecordedRequest) => FakeAnswer | undefined) | undefined;
+  #upstream: FakeUpstream | undefined;
+
+  /** The fake's answer, as the real system would give it. */
+  abstract answer(request: RecordedRequest): FakeAnswer;
+
+  /** Whether a request is one of the system's power POSTs. */
+  protected abstract isPowerPost(request: RecordedRequest): boolean;
+
+  protected async listen(tls: UpstreamOptions): Promise<void> {
+    this.#upstream = await FakeUpstream.start(tls, (request) => this.answer(request));
+  }
+
+  get upstream(): FakeUpstream {
+    if (this.#upstream === undefined) throw new Error('fake not started');
+    return this.#upstream;
+  }
+
+  get url(): string {
+    return this.upstream.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.upstream.requests;
+  }
+
+  /** Every power POST received, as `METHOD path body`. */
+  powerPosts(): string[] {
+    return this.requests
+      .filter((r) => this.isPowerPost(r))
+      .map((r) => `${r.method} ${r.url} ${r.body}`);
+  }
+
+  async close(): Promise<void> {
+    await this.#upstream?.close();
+  }
+}
