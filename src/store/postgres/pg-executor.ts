@@ -1,6 +1,7 @@
 import { type ClientBase, type Pool, type QueryResult, TypeOverrides } from 'pg';
 import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreUnavailableError } from '../errors.js';
+import { CommitCallbacks } from '../sql/commit-callbacks.js';
 import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
 import { isConnectionFailure, translatePgError } from './pg-errors.js';
 
@@ -113,7 +114,7 @@ export class PgSessionExecutor extends PgStatements {
   readonly #client: ClientBase;
   readonly #placeholders: Placeholders;
   #inTransaction = false;
-  #afterCommit: (() => void)[] = [];
+  readonly #afterCommit = new CommitCallbacks();
 
   constructor(client: ClientBase, placeholders: Placeholders) {
     super();
@@ -140,12 +141,10 @@ export class PgSessionExecutor extends PgStatements {
       const result = await work(this);
       await this.query('COMMIT', []);
       this.#inTransaction = false;
-      const callbacks = this.#afterCommit;
-      this.#afterCommit = [];
-      for (const callback of callbacks) callback();
+      this.#afterCommit.committed();
       return result;
     } catch (error) {
-      this.#afterCommit = [];
+      this.#afterCommit.rolledBack();
       if (this.#inTransaction) {
         this.#inTransaction = false;
         // On a broken connection the rollback fails too; the server rolls back on its own.
@@ -156,8 +155,7 @@ export class PgSessionExecutor extends PgStatements {
   }
 
   afterCommit(callback: () => void): void {
-    if (this.#inTransaction) this.#afterCommit.push(callback);
-    else callback();
+    this.#afterCommit.add(callback, this.#inTransaction);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   StoreReferenceError,
   StoreUnavailableError,
 } from '../errors.js';
+import { CommitCallbacks } from '../sql/commit-callbacks.js';
 import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
 
 export const SQLITE_CAPABILITIES: SqlCapabilities = {
@@ -46,7 +47,7 @@ export class SqliteExecutor implements SqlExecutor {
     string,
     Transaction<(rows: readonly (readonly SqlValue[])[]) => void>
   >(64);
-  #afterCommit: (() => void)[] = [];
+  readonly #afterCommit = new CommitCallbacks();
 
   constructor(db: Database) {
     this.#db = db;
@@ -123,20 +124,17 @@ export class SqliteExecutor implements SqlExecutor {
     try {
       const result = await work(this);
       this.#db.exec('COMMIT');
-      const callbacks = this.#afterCommit;
-      this.#afterCommit = [];
-      for (const callback of callbacks) callback();
+      this.#afterCommit.committed();
       return result;
     } catch (error) {
-      this.#afterCommit = [];
+      this.#afterCommit.rolledBack();
       this.#rollbackIfOpen();
       throw translateSqliteError(error);
     }
   }
 
   afterCommit(callback: () => void): void {
-    if (this.#db.inTransaction) this.#afterCommit.push(callback);
-    else callback();
+    this.#afterCommit.add(callback, this.#db.inTransaction);
   }
 
   /** COMMIT itself may fail and leave the transaction open, or SQLite may have rolled it back. */
