@@ -36,6 +36,18 @@ describe.each(BACKENDS)('on $name', (backend) => {
       return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
     };
 
+    /** A reset with a JSON body, which must be refused with `status` and `code`. */
+    const expectJsonBodyRefused = async (body: string, status: number, code: string) => {
+      expectJsonError(
+        await post(`${VPS}/vps_123/reset`, {
+          headers: { 'content-type': 'application/json' },
+          body,
+        }),
+        status,
+        code,
+      );
+    };
+
     const expectJsonError = (
       res: { status: number; type: string | null; body: string },
       status: number,
@@ -50,39 +62,18 @@ describe.each(BACKENDS)('on $name', (backend) => {
 
     it('malformed JSON: 400 invalid_request', async () => {
       for (const body of ['{', '{"force": tru}', 'nul', '{"force": true}}']) {
-        expectJsonError(
-          await post(`${VPS}/vps_123/reset`, {
-            headers: { 'content-type': 'application/json' },
-            body,
-          }),
-          400,
-          'invalid_request',
-        );
+        await expectJsonBodyRefused(body, 400, 'invalid_request');
       }
     });
 
     it('prototype-poisoning JSON: 400 invalid_request', async () => {
       const body = '{"__proto__": {"force": true}}';
-      expectJsonError(
-        await post(`${VPS}/vps_123/reset`, {
-          headers: { 'content-type': 'application/json' },
-          body,
-        }),
-        400,
-        'invalid_request',
-      );
+      await expectJsonBodyRefused(body, 400, 'invalid_request');
     });
 
     it('a 2 MiB body: 413 payload_too_large', async () => {
       const body = JSON.stringify({ force: true, pad: 'x'.repeat(2 * 1024 * 1024) });
-      expectJsonError(
-        await post(`${VPS}/vps_123/reset`, {
-          headers: { 'content-type': 'application/json' },
-          body,
-        }),
-        413,
-        'payload_too_large',
-      );
+      await expectJsonBodyRefused(body, 413, 'payload_too_large');
     });
 
     it('non-JSON content types with a body: 415 unsupported_media_type', async () => {
