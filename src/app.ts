@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AuditWriter } from './audit/audit-writer.js';
 import type { Authenticator } from './auth/authenticator.js';
@@ -9,7 +10,9 @@ import type { Logger } from './logger.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import type { PowerService } from './services/power-service.js';
 import './http/fastify-types.js';
-import type { AccessObserver } from './http/hooks/authenticate.js';
+import { clientAddressOf, type ProxyTrust } from './http/client-address.js';
+import { type AccessObserver, Gate } from './http/power-exchange.js';
+import { createPowerLane } from './http/power-lane.js';
 import {
   type RequestObserver,
   recordRequests,
@@ -40,18 +43,24 @@ export interface AppDependencies {
 
 export interface App {
   readonly fastify: FastifyInstance;
+  /**
+   * What the server does with each request: the direct power path when it takes the request,
+   * else Fastify. Tests inject requests here, so that they see what a socket would.
+   */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stop advertising readiness and close connections after their current request. */
   drain(): void;
 }
 
 /** A hop count N trusts the N nearest proxies: the client is the N-th address from the right. */
-const fastifyTrustProxy = (
-  trust: TrustProxy,
-): boolean | string[] | ((address: string, hop: number) => boolean) => {
+const fastifyTrustProxy = (trust: TrustProxy): ProxyTrust => {
   if (typeof trust === 'boolean') return trust;
   if (typeof trust === 'number') return (_address, hop) => hop < trust;
   return [...trust];
 };
+
+const numberOr = (value: unknown, fallback: number): number =>
+  typeof value === 'number' ? value : fallback;
 
 /** Builds the HTTP application. It does not listen and reads no environment. */
 export const buildApp = (deps: AppDependencies): App => {
@@ -59,7 +68,33 @@ export const buildApp = (deps: AppDependencies): App => {
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const logController = new RequestLogController(deps.logger);
+  const trustProxy = fastifyTrustProxy(deps.trustProxy ?? false);
+  const gate = new Gate(deps.authenticator, deps.limiter, deps.observer);
+  const lane = createPowerLane({
+    gate,
+    power: deps.power,
+    audit: deps.audit,
+    logger: deps.logger,
+    clientAddress: clientAddressOf(trustProxy),
+    isDraining: () => draining,
+    ...(deps.observer === undefined ? {} : { observer: deps.observer }),
+  });
+  let handle: App['handle'] = () => {
+    throw new Error('the HTTP server is not built yet');
+  };
   const fastify = Fastify({
+    // The server Fastify would build, with the direct power path in front of Fastify's handler.
+    serverFactory: (fastifyHandler, options) => {
+      handle = (req, res) => {
+        if (!lane(req, res)) fastifyHandler(req, res);
+      };
+      const server = createServer(handle);
+      // The time-outs Fastify sets on a server it builds itself (its defaults: none is passed).
+      server.keepAliveTimeout = numberOr(options.keepAliveTimeout, 72_000);
+      server.requestTimeout = numberOr(options.requestTimeout, 0);
+      server.setTimeout(numberOr(options.connectionTimeout, 0));
+      return server;
+    },
     loggerInstance,
     logController,
     childLoggerFactory: deferredChildLoggers(deps.logger),
@@ -71,7 +106,7 @@ export const buildApp = (deps: AppDependencies): App => {
     exposeHeadRoutes: false,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    trustProxy: fastifyTrustProxy(deps.trustProxy ?? false),
+    trustProxy,
     clientErrorHandler: clientErrorHandler(deps.logger),
     // Errors found before routing (a malformed URL) skip the hooks and the request log line:
     // the request id, the log line and the count happen here.
@@ -107,12 +142,15 @@ export const buildApp = (deps: AppDependencies): App => {
   registerDocsPage(fastify);
   void fastify.register(async (api) => {
     registerHealthRoutes(api, { checkStore: deps.checkStore, isDraining: () => draining });
-    registerPowerRoutes(api, { ...deps, accessObserver: deps.observer });
+    registerPowerRoutes(api, { gate, power: deps.power, audit: deps.audit });
     registerOpenApiRoute(api);
   });
 
   return {
     fastify,
+    handle: (req, res) => {
+      handle(req, res);
+    },
     drain: () => {
       draining = true;
     },

@@ -25,7 +25,8 @@ export const REDACT_PATHS = [
   '*.apiKey',
 ] as const;
 
-interface RequestLike {
+/** What a request's log line says about it (see the `req` serializer). */
+export interface RequestLike {
   readonly method?: string;
   readonly url?: string;
   readonly ip?: string;

@@ -5,9 +5,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { AuditWriter } from '../audit/audit-writer.js';
 import { type ApiError, Errors } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
-import { StoreUnavailableError } from '../store/errors.js';
-import { auditEntryOf } from './audit-entry.js';
-import { toApiError } from './error-mapping.js';
+import { auditSubjectOf } from './audit-entry.js';
+import { settleRefusal } from './power-exchange.js';
 
 /**
  * The one place that renders errors: ours, the framework's, unknown routes and malformed HTTP all
@@ -25,37 +24,14 @@ export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter):
 
   app.setErrorHandler(
     (thrown: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | void => {
-      const { error, expected } = toApiError(thrown);
-      const entry = auditEntryOf(request, error.statusCode, error.code);
-      if (entry !== null && thrown instanceof StoreUnavailableError) {
-        // The store just failed this very request: trying to record the refusal there would only
-        // hold the 503 for another time-out. The log line is the record instead, with what the
-        // provider was asked to do if the request got that far (a cached key and machine).
-        request.log.error(
-          { err: thrown, audit: entry },
-          'store unavailable: answered 503 without an audit record',
-        );
-        send(reply, error);
+      const settled = settleRefusal(thrown, auditSubjectOf(request), request.log, audit);
+      if (!(settled instanceof Promise)) {
+        send(reply, settled);
         return;
       }
-      if (!expected) request.log.error({ err: thrown }, 'request failed');
-      // Unauthenticated refusals (the brute-force path) answer at once, without a promise.
-      if (entry === null) {
+      return settled.then((error) => {
         send(reply, error);
-        return;
-      }
-      return audit.record(entry).then(
-        () => {
-          send(reply, error);
-        },
-        (auditError: unknown) => {
-          request.log.error(
-            { err: auditError },
-            'could not record a refused request in the audit log',
-          );
-          send(reply, error);
-        },
-      );
+      });
     },
   );
 };

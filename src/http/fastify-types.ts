@@ -1,12 +1,8 @@
 import type { Principal } from '../domain/access.js';
-import type { PowerAction, PowerFamily } from '../domain/power.js';
 import type { ProviderTrace } from '../services/power-service.js';
+import type { PowerRoute } from './power-exchange.js';
 
-/** The power endpoint a route serves, carried in the route's config. */
-export interface PowerRoute {
-  readonly family: PowerFamily;
-  readonly action: PowerAction;
-}
+export type { PowerRoute } from './power-exchange.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

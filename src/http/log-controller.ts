@@ -1,5 +1,20 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import type { Logger } from '../logger.js';
+import type { Log, Logger, RequestLike } from '../logger.js';
+
+/**
+ * The completion line of a request, with its status and duration (ms), when `info` is on. `log`
+ * is the request's logger (bound to its request id).
+ */
+export const logRequestCompleted = (
+  root: Logger,
+  log: Log,
+  req: RequestLike,
+  statusCode: number,
+  responseTime: number,
+): void => {
+  if (!root.isLevelEnabled('info')) return;
+  log.info({ req, res: { statusCode }, responseTime }, 'request completed');
+};
 
 /** One log line per request, when it completes, with its status and duration. */
 export class RequestLogController extends LogController {
@@ -18,9 +33,13 @@ export class RequestLogController extends LogController {
     reply: FastifyReply,
   ): void {
     if (this.isLogDisabled(request)) return;
-    if (!error && !this.#root.isLevelEnabled('info')) return;
-    const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
-    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
-    else reply.log.info(fields, 'request completed');
+    if (error) {
+      reply.log.error(
+        { req: request, res: reply, responseTime: reply.elapsedTime, err: error },
+        'request errored',
+      );
+      return;
+    }
+    logRequestCompleted(this.#root, reply.log, request, reply.statusCode, reply.elapsedTime);
   }
 }

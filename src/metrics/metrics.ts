@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { FAMILIES, type PowerAction, type ResourceType } from '../domain/power.js';
-import type { AuthenticationFailure } from '../http/hooks/authenticate.js';
+import type { AuthenticationFailure } from '../http/power-exchange.js';
 import type { RequestLabels } from '../http/hooks/record-requests.js';
 import type { ProviderCallOutcome } from '../services/power-service.js';
 

@@ -1,4 +1,5 @@
-import type { FastifyInstance, InjectOptions, RouteOptions } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { type InjectOptions, inject } from 'light-my-request';
 import type { App } from '../../src/app.js';
 import { type Config, DEFAULTS } from '../../src/config.js';
 import { type Container, createContainer } from '../../src/container.js';
@@ -75,8 +76,12 @@ export class TestService {
     return this.container.store;
   }
 
+  /**
+   * One request, without a socket, through the handler the server runs: the direct power path
+   * first, Fastify for what it does not take.
+   */
   inject(options: InjectOptions) {
-    return this.fastify.inject(options);
+    return inject(this.app.handle, options);
   }
 
   async addProvider(

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditWriter } from '../../audit/audit-writer.js';
-import type { Authenticator } from '../../auth/authenticator.js';
 import { Errors } from '../../domain/errors.js';
 import {
   FAMILIES,
@@ -9,19 +8,17 @@ import {
   type PowerFamily,
   successJson,
 } from '../../domain/power.js';
-import type { RateLimiter } from '../../ratelimit/rate-limiter.js';
 import { emptyTrace, type PowerService } from '../../services/power-service.js';
-import { auditEntryOf } from '../audit-entry.js';
-import { type AccessObserver, authenticateAndLimit } from '../hooks/authenticate.js';
+import { auditSubjectOf } from '../audit-entry.js';
+import { authenticateAndLimit } from '../hooks/authenticate.js';
+import { auditEntryFor, type Gate } from '../power-exchange.js';
 import { powerRouteSchema } from '../schemas/power-schema.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
 export interface PowerRouteDependencies {
-  readonly authenticator: Authenticator;
-  readonly limiter: RateLimiter;
+  readonly gate: Gate;
   readonly power: PowerService;
   readonly audit: AuditWriter;
-  readonly accessObserver?: AccessObserver;
 }
 
 export const powerPath = (family: PowerFamily, action: PowerAction): string =>
@@ -39,12 +36,7 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
         url,
         config: { power: route },
         schema: powerRouteSchema(family, action),
-        onRequest: authenticateAndLimit(
-          deps.authenticator,
-          deps.limiter,
-          route,
-          deps.accessObserver,
-        ),
+        onRequest: authenticateAndLimit(deps.gate, route),
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
           const principal = request.principal;
           if (principal === null) throw Errors.internal();
@@ -66,8 +58,8 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
           );
           // A refusal takes the path of every error: the error handler records and renders it.
           if (refusal !== null) return reply.send(refusal);
-          const entry = auditEntryOf(request, 200, null);
-          if (entry !== null) await deps.audit.record(entry);
+          const subject = auditSubjectOf(request);
+          if (subject !== null) await deps.audit.record(auditEntryFor(subject, 200, null));
           return reply.type('application/json; charset=utf-8').send(body(resourceId));
         },
       });
