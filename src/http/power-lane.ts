@@ -97,8 +97,15 @@ export const createPowerLane = (options: PowerLaneOptions): RequestLane => {
     const answer = (status: number, extra: Readonly<Record<string, string>>, body: string) => {
       for (const name in extra) head.push(name, extra[name] ?? '');
       head.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
-      res.writeHead(status, head);
-      res.end(body);
+      try {
+        res.writeHead(status, head);
+        res.end(body);
+      } catch (error) {
+        // Only a broken invariant gets here; it must not escape into a promise chain.
+        log.error({ err: error }, 'could not write the answer');
+        res.destroy();
+        return;
+      }
       const seconds = (performance.now() - started) / 1000;
       observer?.requestCompleted(
         {
