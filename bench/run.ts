@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     cases: { type: 'string' },
     out: { type: 'string', default: 'bench/results' },
     profile: { type: 'boolean', default: false },
+    unpaired: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -36,6 +37,12 @@ const ROUNDS = Number(args.rounds);
 const OUT = args.out;
 /** With --profile, heo-power runs under --cpu-prof and writes a .cpuprofile per case into OUT. */
 const PROFILE = args.profile;
+/**
+ * By default every case is measured right after a baseline run of its own and compared with it,
+ * so that a slow spell of a shared host moves both sides of a ratio. `--unpaired` measures the
+ * baseline once per round instead.
+ */
+const PAIRED = !args.unpaired;
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVER = join(ROOT, 'dist/cli/main.js');
@@ -82,6 +89,13 @@ const CASES: readonly Case[] = [
     auditCheck: true,
   },
   {
+    name: '200-framework',
+    describe: 'the 200 path through the Fastify route (calibration: a query the API ignores)',
+    // A query string makes the direct path hand the request to Fastify's route.
+    requests: (f) => f.accepted.map((r) => ({ ...r, path: `${r.path}?via=framework` })),
+    expect: 200,
+  },
+  {
     name: '200-fsync',
     describe: 'accepted, audit fsynced before the reply (HEO_AUDIT_DURABILITY=power-loss)',
     requests: (f) => f.accepted,
@@ -116,6 +130,8 @@ const CASES: readonly Case[] = [
 interface Measurement extends LoadResult {
   readonly case: string;
   readonly round: number;
+  /** The baseline run this case is compared with (paired runs: the one just before it). */
+  baseline?: { readonly rps: number; readonly p99Ms: number };
   readonly rps: number;
   readonly serverCpu: number;
   readonly cpuMicrosPerRequest: number;
@@ -302,28 +318,45 @@ const main = async () => {
   );
 
   const measurements: Measurement[] = [];
+  const baselineSpec = selected.find((c) => c.name === 'baseline');
+  if (baselineSpec === undefined) throw new Error('no baseline case');
+  const measure = async (spec: Case, round: number): Promise<Measurement> => {
+    const m = await runCase(spec, fixtures, round, SECONDS);
+    measurements.push(m);
+    console.log(
+      `round ${round} ${spec.name.padEnd(8)} ${fmt(m.rps).padStart(7)} req/s  p50 ${fmt(m.p50Ms, 2)} ms  p99 ${fmt(m.p99Ms, 2)} ms  ` +
+        `server cpu ${fmt(m.serverCpu * 100)}%  ${fmt(m.cpuMicrosPerRequest, 1)} µs/req  rss ${fmt(m.rssMaxMb)} MB  ` +
+        `generator cpu ${fmt(m.generatorCpu * 100)}%${m.generatorCpu > 0.8 ? ' (GENERATOR SATURATED)' : ''}`,
+    );
+    return m;
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? selected : [...selected].reverse();
+    let roundBaseline: Measurement | undefined;
+    const unpairedCases: Measurement[] = [];
     for (const spec of order) {
-      const m = await runCase(spec, fixtures, round, SECONDS);
-      measurements.push(m);
-      console.log(
-        `round ${round} ${spec.name.padEnd(8)} ${fmt(m.rps).padStart(7)} req/s  p50 ${fmt(m.p50Ms, 2)} ms  p99 ${fmt(m.p99Ms, 2)} ms  ` +
-          `server cpu ${fmt(m.serverCpu * 100)}%  ${fmt(m.cpuMicrosPerRequest, 1)} µs/req  rss ${fmt(m.rssMaxMb)} MB  ` +
-          `generator cpu ${fmt(m.generatorCpu * 100)}%${m.generatorCpu > 0.8 ? ' (GENERATOR SATURATED)' : ''}`,
-      );
+      if (spec === baselineSpec) {
+        if (!PAIRED) roundBaseline = await measure(spec, round);
+        continue;
+      }
+      const pair = PAIRED ? await measure(baselineSpec, round) : undefined;
+      const m = await measure(spec, round);
+      if (pair === undefined) unpairedCases.push(m);
+      else m.baseline = { rps: pair.rps, p99Ms: pair.p99Ms };
+    }
+    for (const m of unpairedCases) {
+      if (roundBaseline !== undefined)
+        m.baseline = { rps: roundBaseline.rps, p99Ms: roundBaseline.p99Ms };
     }
   }
 
   const byCase = new Map<string, Measurement[]>();
   for (const m of measurements) byCase.set(m.case, [...(byCase.get(m.case) ?? []), m]);
-  const baseOf = (round: number) =>
-    measurements.find((m) => m.case === 'baseline' && m.round === round);
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const summary = selected.map((spec) => {
     const runs = byCase.get(spec.name) ?? [];
-    const ratio = mean(runs.map((m) => m.rps / (baseOf(m.round)?.rps ?? m.rps)));
-    const p99Ratio = mean(runs.map((m) => m.p99Ms / (baseOf(m.round)?.p99Ms ?? m.p99Ms)));
+    const ratio = mean(runs.map((m) => m.rps / (m.baseline?.rps ?? m.rps)));
+    const p99Ratio = mean(runs.map((m) => m.p99Ms / (m.baseline?.p99Ms ?? m.p99Ms)));
     return {
       case: spec.name,
       describe: spec.describe,
