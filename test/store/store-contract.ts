@@ -210,6 +210,36 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       ).toEqual(['req-2']);
     });
 
+    it('keeps every value of a batch exactly, whatever its characters, in one or many rows', async () => {
+      const awkward = [
+        'NULL',
+        '',
+        'say "hi"',
+        'back\\slash',
+        '{braces},commas',
+        "it's",
+        'ünïcødé ✓',
+        'line\nbreak',
+      ];
+      const entries = awkward.map((text, n) =>
+        entry(100 + n, {
+          upstreamDetail: text,
+          taskRef: n % 2 === 0 ? null : text,
+          upstreamStatus: n % 3 === 0 ? null : 200 + n,
+          at: 2 ** 40 + n,
+        }),
+      );
+      await store.audit.append(entries);
+      const many = Array.from({ length: 1_200 }, (_, n) => entry(1_000 + n));
+      await store.audit.append(many);
+      const rows = await store.audit.list({ limit: 2_000 });
+      const stored = new Map(rows.map(({ id: _id, ...row }) => [row.requestId, row]));
+      for (const expected of [...entries, ...many]) {
+        expect(stored.get(expected.requestId)).toEqual(expected);
+      }
+      expect(rows).toHaveLength(entries.length + many.length);
+    });
+
     it('reports configuration changes made through another connection, and only those', async () => {
       const other = await harness.openOther();
       try {

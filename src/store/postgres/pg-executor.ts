@@ -2,13 +2,13 @@ import { type ClientBase, type Pool, type QueryResult, TypeOverrides } from 'pg'
 import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreUnavailableError } from '../errors.js';
 import { CommitCallbacks } from '../sql/commit-callbacks.js';
-import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
+import type { SqlCapabilities, SqlExecutor, SqlParam, SqlRow, SqlValue } from '../sql/executor.js';
 import { isConnectionFailure, translatePgError } from './pg-errors.js';
 
 export const POSTGRES_CAPABILITIES: SqlCapabilities = {
   bigint: 'BIGINT',
   autoIdPrimaryKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
-  batchInsert: 'multi-row',
+  batchInsert: 'column-arrays',
   tableExistsQuery:
     'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
 };
@@ -79,7 +79,7 @@ const ignoreError = (): void => undefined;
 abstract class PgStatements implements SqlExecutor {
   readonly capabilities = POSTGRES_CAPABILITIES;
 
-  protected abstract query(sql: string, params: readonly SqlValue[]): Promise<QueryResult>;
+  protected abstract query(sql: string, params: readonly SqlParam[]): Promise<QueryResult>;
   abstract transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   abstract afterCommit(callback: () => void): void;
   abstract close(): Promise<void>;
@@ -95,7 +95,7 @@ abstract class PgStatements implements SqlExecutor {
     return (await this.query(sql, params)).rows[0] as T | undefined;
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     return (await this.query(sql, params)).rowCount ?? 0;
   }
 
@@ -122,7 +122,7 @@ export class PgSessionExecutor extends PgStatements {
     this.#placeholders = placeholders;
   }
 
-  protected async query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+  protected async query(sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
     try {
       return await this.#client.query({
         text: this.#placeholders.positional(sql),
@@ -206,7 +206,7 @@ export class PgPoolExecutor extends PgStatements {
     }
   }
 
-  protected async query(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+  protected async query(sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
     const text = this.#placeholders.positional(sql);
     return withDeadline(
       this.#withClient(async (client) => {

@@ -20,18 +20,32 @@ const AUDIT_COLUMNS = [
   'task_ref',
 ] as const;
 
-/** Rows per INSERT: 500 × 14 parameters stays far below both SQLite's and PostgreSQL's limits. */
-const ROWS_PER_STATEMENT = 500;
-const ROW_PLACEHOLDERS = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+/** The database type of each column, for the column arrays of PostgreSQL's batch insert. */
+const AUDIT_COLUMN_TYPES: Readonly<Record<(typeof AUDIT_COLUMNS)[number], string>> = {
+  at: 'bigint',
+  request_id: 'text',
+  key_id: 'text',
+  customer_id: 'text',
+  resource_type: 'text',
+  resource_id: 'text',
+  action: 'text',
+  status: 'integer',
+  error: 'text',
+  client_ip: 'text',
+  provider: 'text',
+  upstream_status: 'integer',
+  upstream_detail: 'text',
+  task_ref: 'text',
+};
 
-/** One multi-row INSERT (portable SQL): a batch is one statement, one round trip on PostgreSQL. */
-export const insertAuditSql = (rows: number): string =>
-  `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES ${Array.from(
-    { length: rows },
-    () => ROW_PLACEHOLDERS,
-  ).join(', ')}`;
+/** One row's INSERT (SQLite steps it per row, in one transaction). */
+export const INSERT_AUDIT_ROW = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
-const INSERT_ONE = insertAuditSql(1);
+/**
+ * A whole batch as one statement with one array per column (PostgreSQL): one round trip, and the
+ * same text for every batch size.
+ */
+const INSERT_AUDIT_COLUMNS = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT * FROM unnest(${AUDIT_COLUMNS.map((column) => `?::${AUDIT_COLUMN_TYPES[column]}[]`).join(', ')})`;
 
 export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.at,
@@ -73,21 +87,16 @@ export class SqlAuditStore implements AuditStore {
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const rows = entries.map(auditParams);
     if (this.db.capabilities.batchInsert === 'per-row') {
-      await this.db.runBatch(INSERT_ONE, entries.map(auditParams));
+      await this.db.runBatch(INSERT_AUDIT_ROW, rows);
       return;
     }
-    if (entries.length <= ROWS_PER_STATEMENT) {
-      // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
-      await this.db.run(insertAuditSql(entries.length), entries.flatMap(auditParams));
-      return;
-    }
-    await this.db.transaction(async (tx) => {
-      for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
-        const chunk = entries.slice(start, start + ROWS_PER_STATEMENT);
-        await tx.run(insertAuditSql(chunk.length), chunk.flatMap(auditParams));
-      }
-    });
+    // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
+    await this.db.run(
+      INSERT_AUDIT_COLUMNS,
+      AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
+    );
   }
 
   async list(query: AuditQuery): Promise<readonly AuditRecord[]> {

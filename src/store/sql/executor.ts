@@ -1,4 +1,6 @@
 export type SqlValue = string | number | null;
+/** A statement parameter: a value, or a whole column of values (PostgreSQL arrays only). */
+export type SqlParam = SqlValue | readonly SqlValue[];
 export type SqlRow = Record<string, unknown>;
 
 /**
@@ -11,11 +13,13 @@ export interface SqlCapabilities {
   /** Column definition of an auto-increasing integer primary key. */
   readonly autoIdPrimaryKey: string;
   /**
-   * How a batch of rows is best inserted: as one multi-row statement (one round trip to a server
-   * database), or as one prepared statement run per row in a transaction (an in-process database,
-   * where binding hundreds of parameters to one statement costs more than stepping it per row).
+   * How a batch of rows is best inserted: as one statement that takes each column as an array and
+   * `unnest`s them (a server database: one round trip, and one statement text whatever the batch
+   * size, so the server does not parse a new statement for each size), or as one prepared
+   * statement run per row in a transaction (an in-process database, where stepping a statement
+   * per row costs less than anything that builds a statement per batch).
    */
-  readonly batchInsert: 'multi-row' | 'per-row';
+  readonly batchInsert: 'column-arrays' | 'per-row';
   /** A query with one `?` (a table name) that returns a row when that table exists. */
   readonly tableExistsQuery: string;
 }
@@ -29,8 +33,8 @@ export interface SqlExecutor {
   readonly capabilities: SqlCapabilities;
   all<T extends SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   get<T extends SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
-  /** Returns the number of rows changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Returns the number of rows changed. Array parameters need `column-arrays` support. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
   /** Runs one statement once per parameter row, all in one transaction. */
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
   /** Runs `work` in a transaction. `work` must only use `tx` and await nothing else. */

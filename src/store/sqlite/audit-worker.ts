@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { insertAuditSql } from '../sql/audit.js';
+import { INSERT_AUDIT_ROW } from '../sql/audit.js';
 import type { SqlValue } from '../sql/executor.js';
 import { openSqliteDatabase } from './open-sqlite.js';
 
@@ -25,7 +25,7 @@ const db = openSqliteDatabase({ path, synchronous: 'FULL' });
 // Prepared on the first batch: the thread may start before the schema is migrated.
 let appendAll: ((rows: readonly (readonly SqlValue[])[]) => void) | undefined;
 const prepare = () => {
-  const insert = db.prepare(insertAuditSql(1));
+  const insert = db.prepare(INSERT_AUDIT_ROW);
   return db.transaction((rows: readonly (readonly SqlValue[])[]) => {
     for (const row of rows) insert.run(...row);
   });

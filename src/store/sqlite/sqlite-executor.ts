@@ -7,7 +7,7 @@ import {
   StoreUnavailableError,
 } from '../errors.js';
 import { CommitCallbacks } from '../sql/commit-callbacks.js';
-import type { SqlCapabilities, SqlExecutor, SqlRow, SqlValue } from '../sql/executor.js';
+import type { SqlCapabilities, SqlExecutor, SqlParam, SqlRow, SqlValue } from '../sql/executor.js';
 
 export const SQLITE_CAPABILITIES: SqlCapabilities = {
   bigint: 'INTEGER',
@@ -37,7 +37,7 @@ export const translateSqliteError = (error: unknown): unknown => {
 /**
  * better-sqlite3 is synchronous; the executor wraps its results in promises so that the same
  * repositories run on PostgreSQL. Statements are prepared once and reused; the cache is bounded
- * because multi-row inserts make one statement per batch size.
+ * because a multi-row insert would make one statement per batch size.
  */
 export class SqliteExecutor implements SqlExecutor {
   readonly capabilities = SQLITE_CAPABILITIES;
@@ -85,7 +85,7 @@ export class SqliteExecutor implements SqlExecutor {
     }
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     try {
       return this.prepare(sql).run(...params).changes;
     } catch (error) {
