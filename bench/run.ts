@@ -353,15 +353,25 @@ const main = async () => {
   const byCase = new Map<string, Measurement[]>();
   for (const m of measurements) byCase.set(m.case, [...(byCase.get(m.case) ?? []), m]);
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  /** The middle value (the mean of the two middle ones): one disturbed round cannot move it. */
+  const median = (xs: readonly number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+      ? (sorted[mid] ?? 0)
+      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
   const summary = selected.map((spec) => {
     const runs = byCase.get(spec.name) ?? [];
-    const ratio = mean(runs.map((m) => m.rps / (m.baseline?.rps ?? m.rps)));
-    const p99Ratio = mean(runs.map((m) => m.p99Ms / (m.baseline?.p99Ms ?? m.p99Ms)));
+    const ratios = runs.map((m) => m.rps / (m.baseline?.rps ?? m.rps));
+    const ratio = median(ratios);
+    const p99Ratio = median(runs.map((m) => m.p99Ms / (m.baseline?.p99Ms ?? m.p99Ms)));
     return {
       case: spec.name,
       describe: spec.describe,
       rps: mean(runs.map((m) => m.rps)),
       ratio,
+      ratios,
       p50Ms: mean(runs.map((m) => m.p50Ms)),
       p99Ms: mean(runs.map((m) => m.p99Ms)),
       p99Ratio,
@@ -375,12 +385,12 @@ const main = async () => {
   });
 
   console.log(
-    '\n| case | what | req/s | × baseline | p50 ms | p99 ms | p99 × baseline | server CPU | CPU µs/req | max RSS MB | non-2xx |',
+    '\n| case | what | req/s | × baseline | per round | p50 ms | p99 ms | p99 × baseline | server CPU | CPU µs/req | max RSS MB | non-2xx |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of summary) {
     console.log(
-      `| ${s.case} | ${s.describe} | ${fmt(s.rps)} | ${fmt(s.ratio, 2)} | ${fmt(s.p50Ms, 2)} | ${fmt(s.p99Ms, 2)} | ${fmt(s.p99Ratio, 2)} | ` +
+      `| ${s.case} | ${s.describe} | ${fmt(s.rps)} | ${fmt(s.ratio, 2)} | ${s.ratios.map((r) => fmt(r, 2)).join(' ')} | ${fmt(s.p50Ms, 2)} | ${fmt(s.p99Ms, 2)} | ${fmt(s.p99Ratio, 2)} | ` +
         `${fmt(s.serverCpu * 100)}% | ${fmt(s.cpuMicrosPerRequest, 1)} | ${fmt(s.rssMaxMb)} | ${s.non2xx}/${s.requests}${s.generatorSaturated ? ' ⚠ generator saturated' : ''} |`,
     );
   }
