@@ -363,7 +363,9 @@ const main = async () => {
   };
   const summary = selected.map((spec) => {
     const runs = byCase.get(spec.name) ?? [];
-    const ratios = runs.map((m) => m.rps / (m.baseline?.rps ?? m.rps));
+    // The baseline is the yardstick itself: its row has no per-round ratios.
+    const ratios =
+      spec === baselineSpec ? [1] : runs.map((m) => m.rps / (m.baseline?.rps ?? m.rps));
     const ratio = median(ratios);
     const p99Ratio = median(runs.map((m) => m.p99Ms / (m.baseline?.p99Ms ?? m.p99Ms)));
     return {
