@@ -7,7 +7,7 @@ import type { PowerAction, PowerFamily, ResourceType } from '../domain/power.js'
 import { andThen, type MaybePromise } from '../lib/maybe-async.js';
 import type { Log } from '../logger.js';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.js';
-import type { ProviderTrace } from '../services/power-service.js';
+import type { PowerService, ProviderTrace } from '../services/power-service.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { AuditEntry } from '../store/store.js';
 import { toApiError } from './error-mapping.js';
@@ -119,6 +119,33 @@ export const auditEntryFor = (
     upstreamDetail: trace?.upstreamDetail ?? null,
     taskRef: trace?.taskRef ?? null,
   };
+};
+
+/**
+ * The provider call of an admitted request and, when the provider accepts, the audit record of
+ * its 200: `null` once that record is committed, or the refusal to answer with (which
+ * `settleRefusal` records). The provider fills in `subject.trace` as it answers.
+ */
+export const carryOut = (
+  power: PowerService,
+  audit: AuditWriter,
+  subject: AuditSubject & { readonly trace: ProviderTrace },
+  confirmed: boolean,
+  log: Log,
+): MaybePromise<ApiError | null> => {
+  const { principal, route, resourceId, requestId, trace } = subject;
+  const command = {
+    principal,
+    family: route.family,
+    action: route.action,
+    resourceId,
+    confirmed,
+    requestId,
+    logger: log,
+  };
+  return andThen(power.execute(command, trace), (refusal) =>
+    refusal === null ? audit.record(auditEntryFor(subject, 200, null)).then(() => null) : refusal,
+  );
 };
 
 /**

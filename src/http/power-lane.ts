@@ -10,7 +10,7 @@ import { logRequestCompleted } from './log-controller.js';
 import {
   type Admission,
   type AuditSubject,
-  auditEntryFor,
+  carryOut,
   type Gate,
   type PowerRoute,
   rateLimitHeaders,
@@ -133,10 +133,6 @@ export const createPowerLane = (options: PowerLaneOptions): RequestLane => {
       if (settled instanceof Promise) void settled.then(refuse);
       else refuse(settled);
     };
-    const succeed = (): void => {
-      answer(200, {}, route.success(id));
-    };
-
     const admitted = (admission: Admission): void => {
       try {
         proceed(admission);
@@ -151,31 +147,26 @@ export const createPowerLane = (options: PowerLaneOptions): RequestLane => {
         fail(admission.refusal);
         return;
       }
-      const trace = emptyTrace();
-      subject = { requestId, route, principal, resourceId: id, clientIp, trace };
+      const granted = {
+        requestId,
+        route,
+        principal,
+        resourceId: id,
+        clientIp,
+        trace: emptyTrace(),
+      };
+      subject = granted;
       if (admission.refusal !== null) {
         fail(admission.refusal);
         return;
       }
-      const granted = subject;
-      const recordSuccess = (refusal: ApiError | null): void => {
-        if (refusal === null) audit.record(auditEntryFor(granted, 200, null)).then(succeed, fail);
-        else fail(refusal);
-      };
-      const outcome = power.execute(
-        {
-          principal,
-          family: route.family,
-          action: route.action,
-          resourceId: id,
-          confirmed: false,
-          requestId,
-          logger: log,
-        },
-        trace,
-      );
-      if (outcome instanceof Promise) outcome.then(recordSuccess, fail);
-      else recordSuccess(outcome);
+      const outcome = carryOut(power, audit, granted, false, log);
+      if (outcome instanceof Promise) outcome.then(done, fail);
+      else done(outcome);
+    };
+    const done = (refusal: ApiError | null): void => {
+      if (refusal === null) answer(200, {}, route.success(id));
+      else fail(refusal);
     };
 
     let admission;

@@ -11,7 +11,7 @@ import {
 import { emptyTrace, type PowerService } from '../../services/power-service.js';
 import { auditSubjectOf } from '../audit-entry.js';
 import { authenticateAndLimit } from '../hooks/authenticate.js';
-import { auditEntryFor, type Gate } from '../power-exchange.js';
+import { carryOut, type Gate } from '../power-exchange.js';
 import { powerRouteSchema } from '../schemas/power-schema.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
@@ -38,29 +38,20 @@ export const registerPowerRoutes = (app: FastifyInstance, deps: PowerRouteDepend
         schema: powerRouteSchema(family, action),
         onRequest: authenticateAndLimit(deps.gate, route),
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
-          const principal = request.principal;
-          if (principal === null) throw Errors.internal();
-          const resourceId =
-            (request.params as Readonly<Record<string, string>>)[family.pathParam] ?? '';
           const trace = emptyTrace();
           request.trace = trace;
-          const refusal = await deps.power.execute(
-            {
-              principal,
-              family,
-              action,
-              resourceId,
-              confirmed: isConfirmed(request.query, request.body),
-              requestId: request.id,
-              logger: request.log,
-            },
-            trace,
+          const subject = auditSubjectOf(request);
+          if (subject === null) throw Errors.internal();
+          const refusal = await carryOut(
+            deps.power,
+            deps.audit,
+            { ...subject, trace },
+            isConfirmed(request.query, request.body),
+            request.log,
           );
           // A refusal takes the path of every error: the error handler records and renders it.
           if (refusal !== null) return reply.send(refusal);
-          const subject = auditSubjectOf(request);
-          if (subject !== null) await deps.audit.record(auditEntryFor(subject, 200, null));
-          return reply.type('application/json; charset=utf-8').send(body(resourceId));
+          return reply.type('application/json; charset=utf-8').send(body(subject.resourceId));
         },
       });
       refuseOtherMethods(app, url, ['POST']);
