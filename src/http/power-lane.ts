@@ -88,7 +88,12 @@ export const createPowerLane = (options: PowerLaneOptions): RequestLane => {
     const started = performance.now();
     const requestId = requestIdOf(req);
     const log = requestLog(logger, { reqId: requestId }, {});
-    const clientIp = clientAddress(req);
+    // Worked out only when something uses it: an audit row or a log line. A 401 needs neither.
+    let clientIp: string | undefined | null = null;
+    const ip = (): string | undefined => {
+      if (clientIp === null) clientIp = clientAddress(req);
+      return clientIp;
+    };
     const head = isDraining()
       ? [REQUEST_ID_HEADER, requestId, 'connection', 'close']
       : [REQUEST_ID_HEADER, requestId];
@@ -117,13 +122,14 @@ export const createPowerLane = (options: PowerLaneOptions): RequestLane => {
         },
         seconds,
       );
-      logRequestCompleted(
-        logger,
-        log,
-        { method: 'POST', url: req.url, ip: clientIp },
-        status,
-        seconds * 1000,
-      );
+      // Checked here as well, so that the client address is worked out only for a line that is
+      // written. Not with a getter on this object: V8 keeps an object literal's accessor in the
+      // old generation, so everything the getter reached (this request's objects) survived young
+      // collections; that cost a quarter of the CPU in garbage collection.
+      if (logger.isLevelEnabled('info')) {
+        const described = { method: 'POST', url: req.url, ip: ip() };
+        logRequestCompleted(logger, log, described, status, seconds * 1000);
+      }
     };
     const refuse = (error: ApiError): void => {
       answer(error.statusCode, error.headers, error.json);
@@ -152,7 +158,7 @@ export const createPowerLane = (options: PowerLaneOptions): RequestLane => {
         route,
         principal,
         resourceId: id,
-        clientIp,
+        clientIp: ip(),
         trace: emptyTrace(),
       };
       subject = granted;

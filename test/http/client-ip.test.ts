@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrustProxy } from '../../src/config.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { bearer } from '../helpers/expect-http.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
 const LOAD_BALANCER = '10.1.2.3';
@@ -21,11 +22,16 @@ describe.each(BACKENDS)('on $name', (backend) => {
     ["the load balancer's network: the address it saw", ['10.0.0.0/8'], CLIENT],
     ['another network: the peer address', ['192.168.0.0/16'], LOAD_BALANCER],
   ])('HEO_TRUST_PROXY %s', (_label, trustProxy, recorded) => {
+    const logs = captureLogs('info');
     let service: TestService;
     let key: { id: string; key: string };
 
     beforeAll(async () => {
-      service = await startWithCustomers({ backend, config: { trustProxy } });
+      service = await startWithCustomers({
+        backend,
+        logger: logs.logger,
+        config: { trustProxy, logLevel: 'info' },
+      });
       key = await service.createKey('cus_a');
     });
     afterAll(() => service.close());
@@ -40,6 +46,33 @@ describe.each(BACKENDS)('on $name', (backend) => {
       expect(res.statusCode).toBe(200);
       const [row] = await service.store.audit.list({ limit: 1, keyId: key.id });
       expect(row?.clientIp).toBe(recorded);
+    });
+
+    it.each([
+      ['an accepted request', '/v1/hosting/game/power/srv_123/start', 'good'],
+      [
+        'the same through the framework route',
+        '/v1/hosting/game/power/srv_123/start?via=x',
+        'good',
+      ],
+      ['an unknown key, which has no audit row', '/v1/hosting/game/power/srv_123/start', 'unknown'],
+    ] as const)('logs %s (%s) with the recorded remote address', async (_label, url, which) => {
+      const requestId = `client-ip-${which}-${url.length}`;
+      const token = which === 'good' ? key.key : `${key.key.slice(0, -8)}AAAAAAAA`;
+      await service.inject({
+        method: 'POST',
+        url,
+        headers: {
+          ...bearer(token),
+          'x-forwarded-for': `${SPOOFED}, ${CLIENT}`,
+          'x-request-id': requestId,
+        },
+        remoteAddress: LOAD_BALANCER,
+      });
+      const line = logs
+        .lines()
+        .find((entry) => entry.msg === 'request completed' && entry.reqId === requestId);
+      expect(line?.req).toEqual({ method: 'POST', url, remoteAddress: recorded });
     });
   });
 });
