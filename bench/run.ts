@@ -5,19 +5,21 @@ import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { runAutocannon } from './autocannon-driver.js';
 import { type BenchRequest, type Fixtures, seed } from './fixtures.js';
-import { preparePostgres, unavailable } from './postgres.js';
-import { cpuSeconds, hasCommand, sampleRss } from './proc.js';
-import { startProcess } from './server-process.js';
+import { type PostgresStorage, preparePostgres, unavailable } from './postgres.js';
+import { cpuSeconds, hasCommand, type Sampler, sampleRss } from './proc.js';
+import { type RunningProcess, startProcess } from './server-process.js';
 import { type LoadOptions, type LoadResult, runWrk } from './wrk.js';
 
 /**
  * `npm run bench`: heo-power's hot paths against a bare node:http server measured in the same run.
  * Every case runs in a fresh server process on its own copy of the seeded database, pinned to one
- * core while the load generator has the other. Two rounds, the second in reverse order.
+ * core while the load generator has the other, and takes turns under load with a baseline server
+ * of its own. Two rounds, the second in reverse order.
  */
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
+    slice: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '3' },
     soak: { type: 'string', default: '60' },
     connections: { type: 'string', default: '50' },
@@ -30,6 +32,9 @@ const { values: args } = parseArgs({
   },
 });
 const SECONDS = Number(args.seconds);
+/** Paired cases alternate with their baseline in slices of this many seconds. */
+const SLICE = Math.min(Number(args.slice), SECONDS);
+const SLICES = Math.max(1, Math.round(SECONDS / SLICE));
 const WARMUP = Number(args.warmup);
 const SOAK = Number(args.soak);
 const CONNECTIONS = Number(args.connections);
@@ -38,9 +43,10 @@ const OUT = args.out;
 /** With --profile, heo-power runs under --cpu-prof and writes a .cpuprofile per case into OUT. */
 const PROFILE = args.profile;
 /**
- * By default every case is measured right after a baseline run of its own and compared with it,
- * so that a slow spell of a shared host moves both sides of a ratio. `--unpaired` measures the
- * baseline once per round instead.
+ * By default every case runs beside a baseline server of its own, and the two take turns under
+ * load in short slices (case, baseline, baseline, case, ...), so that a slow spell of a shared host
+ * falls on both sides of the ratio. `--unpaired` measures the baseline once per round instead, each
+ * run in one stretch.
  */
 const PAIRED = !args.unpaired;
 
@@ -130,8 +136,10 @@ const CASES: readonly Case[] = [
 interface Measurement extends LoadResult {
   readonly case: string;
   readonly round: number;
-  /** The baseline run this case is compared with (paired runs: the one just before it). */
+  /** The baseline run this case is compared with (paired runs: the one interleaved with it). */
   baseline?: { readonly rps: number; readonly p99Ms: number };
+  /** Each stretch of load the measured seconds were split into: requests/s and p99. */
+  readonly slices: readonly { readonly rps: number; readonly p99Ms: number }[];
   readonly rps: number;
   readonly serverCpu: number;
   readonly cpuMicrosPerRequest: number;
@@ -159,12 +167,21 @@ const count200 = (db: string): number => {
   }
 };
 
-const runCase = async (
-  spec: Case,
-  fixtures: Fixtures,
-  round: number,
-  seconds: number,
-): Promise<Measurement> => {
+/** A case's server, started and warmed up, measured in one or more slices. */
+interface CaseRun {
+  readonly spec: Case;
+  readonly round: number;
+  readonly server: RunningProcess;
+  readonly db: string;
+  readonly storage: PostgresStorage | null;
+  readonly options: (seconds: number) => LoadOptions;
+  readonly rss: Sampler;
+  readonly warm: LoadResult;
+  readonly slices: LoadResult[];
+  cpu: number;
+}
+
+const startCase = async (spec: Case, fixtures: Fixtures, round: number): Promise<CaseRun> => {
   const storage = spec.postgres ? await preparePostgres(Number(args.customers)) : null;
   const db = join(work, `${spec.name}-${round}.db`);
   if (storage === null) copyFileSync(template, db);
@@ -179,35 +196,59 @@ const runCase = async (
   const profileArgs = PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`, `--cpu-prof-name=${spec.name}-${round}.cpuprofile`]
     : [];
-  const server = await startProcess(
-    spec.server === undefined
-      ? [...profileArgs, SERVER, 'serve']
-      : [...profileArgs, join(ROOT, 'dist-bench/bench', spec.server)],
-    env,
-    SERVER_CORE,
-  );
+  let server: RunningProcess | undefined;
   try {
+    server = await startProcess(
+      spec.server === undefined
+        ? [...profileArgs, SERVER, 'serve']
+        : [...profileArgs, join(ROOT, 'dist-bench/bench', spec.server)],
+      env,
+      SERVER_CORE,
+    );
+    const url = server.url;
     const requests = spec.requests(storage?.fixtures ?? fixtures);
-    const options = (s: number): LoadOptions => ({
-      url: server.url,
+    const options = (seconds: number): LoadOptions => ({
+      url,
       requests,
-      seconds: s,
+      seconds,
       connections: CONNECTIONS,
       core: LOAD_CORE,
       scriptPath: join(work, `${spec.name}.lua`),
     });
     const warm = await load(options(WARMUP));
-    const cpuBefore = cpuSeconds(server.pid);
     const rss = sampleRss(server.pid, 500);
-    const result = await load(options(seconds));
-    rss.stop();
-    const cpu = cpuSeconds(server.pid) - cpuBefore;
-    const wrong = spec.expect === 200 ? result.non2xx : result.requests - result.non2xx;
-    if (wrong > 0) throw new Error(`${spec.name}: ${wrong} responses were not ${spec.expect}`);
+    return { spec, round, server, db, storage, options, rss, warm, slices: [], cpu: 0 };
+  } catch (error) {
+    await server?.stop('SIGKILL');
+    await storage?.cleanup();
+    throw error;
+  }
+};
+
+/** One stretch of load on a started case; every response must have the case's status. */
+const measureSlice = async (run: CaseRun, seconds: number): Promise<void> => {
+  const cpuBefore = cpuSeconds(run.server.pid);
+  const result = await load(run.options(seconds));
+  run.cpu += cpuSeconds(run.server.pid) - cpuBefore;
+  const wrong = run.spec.expect === 200 ? result.non2xx : result.requests - result.non2xx;
+  if (wrong > 0) {
+    throw new Error(`${run.spec.name}: ${wrong} responses were not ${run.spec.expect}`);
+  }
+  run.slices.push(result);
+};
+
+/** Adds up the slices, checks the audit after `kill -9` where the case asks, and cleans up. */
+const finishCase = async (run: CaseRun): Promise<Measurement> => {
+  const { spec, server, storage, db, slices } = run;
+  run.rss.stop();
+  try {
+    const sum = (pick: (r: LoadResult) => number) => slices.reduce((a, r) => a + pick(r), 0);
+    const seconds = sum((r) => r.seconds);
+    const requests = sum((r) => r.requests);
     let audit: { auditRows200: number; responses2xx: number } | undefined;
     if (spec.auditCheck && !PROFILE) {
       await server.stop('SIGKILL');
-      const responses2xx = warm.requests - warm.non2xx + result.requests - result.non2xx;
+      const responses2xx = run.warm.requests - run.warm.non2xx + requests - sum((r) => r.non2xx);
       audit = {
         auditRows200: storage === null ? count200(db) : await storage.count200(),
         responses2xx,
@@ -219,23 +260,36 @@ const runCase = async (
       }
     }
     return {
-      ...result,
+      requests,
+      seconds,
+      non2xx: sum((r) => r.non2xx),
+      socketErrors: sum((r) => r.socketErrors),
+      // Slices are of equal length: the mean of their percentiles.
+      p50Ms: sum((r) => r.p50Ms) / slices.length,
+      p99Ms: sum((r) => r.p99Ms) / slices.length,
+      // The busiest slice, so that one saturated stretch is flagged.
+      generatorCpu: Math.max(...slices.map((r) => r.generatorCpu)),
+      slices: slices.map((r) => ({ rps: r.requests / r.seconds, p99Ms: r.p99Ms })),
       case: spec.name,
-      round,
-      rps: result.requests / result.seconds,
-      serverCpu: cpu / result.seconds,
-      cpuMicrosPerRequest: (cpu / result.requests) * 1e6,
-      rssMaxMb: Math.max(...rss.rss),
+      round: run.round,
+      rps: requests / seconds,
+      serverCpu: run.cpu / seconds,
+      cpuMicrosPerRequest: (run.cpu / requests) * 1e6,
+      rssMaxMb: Math.max(...run.rss.rss),
       ...audit,
     };
   } finally {
     // A profile is written only on a clean exit.
-    await server.stop(PROFILE ? 'SIGTERM' : 'SIGKILL');
-    await storage?.cleanup();
-    rmSync(db, { force: true });
-    rmSync(`${db}-wal`, { force: true });
-    rmSync(`${db}-shm`, { force: true });
+    await discardCase(run, PROFILE ? 'SIGTERM' : 'SIGKILL');
   }
+};
+
+/** Stops a case's server and removes its database. */
+const discardCase = async (run: CaseRun, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+  run.rss.stop();
+  await run.server.stop(signal);
+  await run.storage?.cleanup();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${run.db}${suffix}`, { force: true });
 };
 
 interface Soak {
@@ -310,6 +364,9 @@ const main = async () => {
   console.log(
     `heo-power benchmark: ${WRK ? 'wrk' : 'autocannon (wrk not installed)'}, ${CONNECTIONS} connections, ` +
       `${SECONDS}s per case after ${WARMUP}s warm-up, ${ROUNDS} rounds, ` +
+      (PAIRED
+        ? `each case beside its own baseline in ${SLICES} alternating slices of ${fmt(SECONDS / SLICES, 1)}s, `
+        : 'one baseline run per round, ') +
       (TASKSET ? 'server on core 0, load on core 1' : 'no taskset: server and load share cores'),
   );
   const fixtures = await seed(template, Number(args.customers));
@@ -320,15 +377,51 @@ const main = async () => {
   const measurements: Measurement[] = [];
   const baselineSpec = selected.find((c) => c.name === 'baseline');
   if (baselineSpec === undefined) throw new Error('no baseline case');
-  const measure = async (spec: Case, round: number): Promise<Measurement> => {
-    const m = await runCase(spec, fixtures, round, SECONDS);
+  const print = (m: Measurement): void => {
     measurements.push(m);
     console.log(
-      `round ${round} ${spec.name.padEnd(8)} ${fmt(m.rps).padStart(7)} req/s  p50 ${fmt(m.p50Ms, 2)} ms  p99 ${fmt(m.p99Ms, 2)} ms  ` +
+      `round ${m.round} ${m.case.padEnd(8)} ${fmt(m.rps).padStart(7)} req/s  p50 ${fmt(m.p50Ms, 2)} ms  p99 ${fmt(m.p99Ms, 2)} ms  ` +
         `server cpu ${fmt(m.serverCpu * 100)}%  ${fmt(m.cpuMicrosPerRequest, 1)} µs/req  rss ${fmt(m.rssMaxMb)} MB  ` +
         `generator cpu ${fmt(m.generatorCpu * 100)}%${m.generatorCpu > 0.8 ? ' (GENERATOR SATURATED)' : ''}`,
     );
+  };
+  /** One case alone, in one stretch. */
+  const measureAlone = async (spec: Case, round: number): Promise<Measurement> => {
+    const run = await startCase(spec, fixtures, round);
+    try {
+      await measureSlice(run, SECONDS);
+    } catch (error) {
+      await discardCase(run);
+      throw error;
+    }
+    const m = await finishCase(run);
+    print(m);
     return m;
+  };
+  /** A case and a baseline server side by side, taking turns under load slice by slice. */
+  const measurePaired = async (spec: Case, round: number): Promise<void> => {
+    const runs: CaseRun[] = [];
+    try {
+      runs.push(await startCase(baselineSpec, fixtures, round));
+      runs.push(await startCase(spec, fixtures, round));
+      for (let slice = 0; slice < SLICES; slice++) {
+        // ABBA order: a steady drift of the host's speed falls on both sides alike.
+        const order = (slice + round) % 2 === 0 ? runs : [...runs].reverse();
+        for (const run of order) await measureSlice(run, SECONDS / SLICES);
+      }
+    } catch (error) {
+      await Promise.all(runs.map((run) => discardCase(run)));
+      throw error;
+    }
+    const finished = await Promise.allSettled(runs.map(finishCase));
+    const [baseline, measured] = finished.map((f) => {
+      if (f.status === 'rejected') throw f.reason;
+      return f.value;
+    });
+    if (baseline === undefined || measured === undefined) throw new Error('a run went missing');
+    measured.baseline = { rps: baseline.rps, p99Ms: baseline.p99Ms };
+    print(baseline);
+    print(measured);
   };
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? selected : [...selected].reverse();
@@ -336,13 +429,12 @@ const main = async () => {
     const unpairedCases: Measurement[] = [];
     for (const spec of order) {
       if (spec === baselineSpec) {
-        if (!PAIRED) roundBaseline = await measure(spec, round);
-        continue;
+        if (!PAIRED) roundBaseline = await measureAlone(spec, round);
+      } else if (PAIRED) {
+        await measurePaired(spec, round);
+      } else {
+        unpairedCases.push(await measureAlone(spec, round));
       }
-      const pair = PAIRED ? await measure(baselineSpec, round) : undefined;
-      const m = await measure(spec, round);
-      if (pair === undefined) unpairedCases.push(m);
-      else m.baseline = { rps: pair.rps, p99Ms: pair.p99Ms };
     }
     for (const m of unpairedCases) {
       if (roundBaseline !== undefined)
