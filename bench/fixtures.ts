@@ -17,6 +17,8 @@ export interface Fixtures {
   readonly accepted: readonly BenchRequest[];
   /** Well-formed keys (valid checksum) that do not exist: the 401 path. */
   readonly unknownKey: readonly BenchRequest[];
+  /** So many such keys that none is seen twice by the unknown-key cache: brute force. */
+  readonly freshKeys: readonly BenchRequest[];
   /** Good keys on another customer's machine: the 403 path. */
   readonly foreign: readonly BenchRequest[];
 }
@@ -24,6 +26,11 @@ export interface Fixtures {
 const VPS = '/v1/hosting/cloud/vps-custom';
 const GAME = '/v1/hosting/game/power';
 const actor = { name: 'bench' };
+/**
+ * Five times the 10 000 unknown digests the server remembers: by the time the rotation comes back
+ * to a key, the key has left that cache, so every request is a first sight and asks the store.
+ */
+const FRESH_KEYS = 50_000;
 
 /**
  * Seeds a store with `customers` customers, each owning one VPS and one game server on a simulator,
@@ -63,12 +70,17 @@ export const seed = async (databaseUrl: string, customers: number): Promise<Fixt
       unknownKey.push({ path: `${VPS}/${vps(c)}/start`, key: generateApiKey().plaintext });
       foreign.push({ path: `${VPS}/${vps((c + 1) % customers)}/start`, key });
     }
+    const freshKeys = Array.from({ length: FRESH_KEYS }, (_, n) => ({
+      path: `${VPS}/${vps(n % customers)}/start`,
+      key: generateApiKey().plaintext,
+    }));
     return {
       customers,
       keys: customers * 2,
       resources: customers * 2,
       accepted,
       unknownKey,
+      freshKeys,
       foreign,
     };
   } finally {

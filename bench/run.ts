@@ -119,8 +119,14 @@ const CASES: readonly Case[] = [
   },
   {
     name: '401',
-    describe: 'unknown key (valid checksum)',
+    describe: 'unknown keys, the same 250 again and again (valid checksum)',
     requests: (f) => f.unknownKey,
+    expect: 401,
+  },
+  {
+    name: '401-fresh',
+    describe: 'unknown keys, each new to the server (valid checksum): brute force',
+    requests: (f) => f.freshKeys,
     expect: 401,
   },
   { name: '403', describe: "another customer's id", requests: (f) => f.foreign, expect: 403 },
