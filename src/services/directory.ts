@@ -2,7 +2,7 @@ import { digestBytes } from '../domain/api-key.js';
 import { type Principal, resourceKey } from '../domain/access.js';
 import type { ResourceType } from '../domain/power.js';
 import { BoundedCache } from '../lib/bounded-cache.js';
-import type { MaybePromise } from '../lib/maybe-async.js';
+import { andThen, type MaybePromise } from '../lib/maybe-async.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ResourceRecord, Store, StoredApiKey } from '../store/store.js';
 
@@ -77,8 +77,12 @@ export class Directory {
     return this.#loadResource(type, id, key);
   }
 
-  async #loadKey(hash: string): Promise<KnownKey | undefined> {
-    const record = await this.#store.keys.findByHash(hash);
+  /** Without a promise when the store answers at once that no key has this digest. */
+  #loadKey(hash: string): MaybePromise<KnownKey | undefined> {
+    return andThen(this.#store.keys.findByHash(hash), (record) => this.#keyLoaded(hash, record));
+  }
+
+  #keyLoaded(hash: string, record: StoredApiKey | undefined): KnownKey | undefined {
     if (record === undefined) {
       this.#unknownKeys.set(hash, true);
       return undefined;

@@ -1,5 +1,6 @@
 import type { KeyScope } from '../domain/access.js';
 import type { PowerAction, ResourceType } from '../domain/power.js';
+import type { MaybePromise } from '../lib/maybe-async.js';
 
 export type ProviderType = 'simulator' | 'proxmox' | 'pterodactyl';
 export const PROVIDER_TYPES: readonly ProviderType[] = ['simulator', 'proxmox', 'pterodactyl'];
@@ -136,7 +137,11 @@ export interface ResourceStore {
 export interface KeyStore {
   create(key: NewApiKey, actor: Actor): Promise<void>;
   get(id: string): Promise<ApiKeyRecord | undefined>;
-  findByHash(hash: string): Promise<StoredApiKey | undefined>;
+  /**
+   * Answers at once, without a promise, where the store can (SQLite) and no key has the digest:
+   * the lookup brute force makes for every key it tries.
+   */
+  findByHash(hash: string): MaybePromise<StoredApiKey | undefined>;
   list(filter?: { readonly customerId?: string }): Promise<readonly ApiKeyRecord[]>;
   /** `false` when no such key exists. Revoking a revoked key keeps its first revocation time. */
   revoke(id: string, at: number, actor: Actor): Promise<boolean>;

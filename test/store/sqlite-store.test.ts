@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { describeStoreContract } from './store-contract.js';
@@ -14,4 +15,36 @@ describeStoreContract('SQLite', async () => {
       dir.remove();
     },
   };
+});
+
+describe('SQLite key lookup', () => {
+  // Brute force asks for a new digest with every request: on SQLite the answer that no key has
+  // it comes back at once, with no promise (and so no turn of the microtask queue) per request.
+  it('answers an unknown digest without a promise, a known one with the key', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore({ path: dir.file('lookup.db') });
+    try {
+      await store.migrate();
+      const hash = 'a'.repeat(64);
+      await store.keys.create(
+        {
+          id: 'key_1',
+          customerId: 'cus_a',
+          name: null,
+          scope: 'power',
+          resources: null,
+          hash,
+          displayPrefix: 'heo_abcdefgh',
+          createdAt: 1_000,
+          expiresAt: null,
+        },
+        { name: 'test' },
+      );
+      expect(store.keys.findByHash('b'.repeat(64))).toBeUndefined();
+      await expect(store.keys.findByHash(hash)).resolves.toMatchObject({ id: 'key_1', hash });
+    } finally {
+      await store.close();
+      dir.remove();
+    }
+  });
 });

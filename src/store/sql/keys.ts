@@ -8,6 +8,7 @@ import type {
   ResourceRef,
   StoredApiKey,
 } from '../store.js';
+import type { MaybePromise } from '../../lib/maybe-async.js';
 import type { ChangeSignal } from './change-signal.js';
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { recordOperatorEvent } from './operator-log.js';
@@ -87,12 +88,16 @@ export class SqlKeyStore implements KeyStore {
     return row && toKey(row, await this.resourcesOf(row));
   }
 
-  async findByHash(hash: string): Promise<StoredApiKey | undefined> {
-    const row = await this.db.get(
-      `SELECT ${PUBLIC_COLUMNS}, key_hash FROM api_keys WHERE key_hash = ?`,
-      [hash],
-    );
-    if (row === undefined) return undefined;
+  findByHash(hash: string): MaybePromise<StoredApiKey | undefined> {
+    const sql = `SELECT ${PUBLIC_COLUMNS}, key_hash FROM api_keys WHERE key_hash = ?`;
+    if (this.db.getNow === undefined) {
+      return this.db.get(sql, [hash]).then((row) => row && this.#stored(row));
+    }
+    const row = this.db.getNow(sql, [hash]);
+    return row && this.#stored(row);
+  }
+
+  async #stored(row: SqlRow): Promise<StoredApiKey> {
     return { ...toKey(row, await this.resourcesOf(row)), hash: str(row.key_hash) };
   }
 

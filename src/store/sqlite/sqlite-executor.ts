@@ -78,12 +78,16 @@ export class SqliteExecutor implements SqlExecutor {
     sql: string,
     params: readonly SqlValue[] = [],
   ): Promise<T | undefined> {
+    return this.getNow(sql, params) as T | undefined;
+  }
+
+  readonly getNow = (sql: string, params: readonly SqlValue[] = []): SqlRow | undefined => {
     try {
-      return this.prepare(sql).get(...params) as T | undefined;
+      return this.prepare(sql).get(...params) as SqlRow | undefined;
     } catch (error) {
       throw translateSqliteError(error);
     }
-  }
+  };
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     try {
