@@ -18,6 +18,12 @@ import { num, numOrNull, str, strOrNull } from './rows.js';
 const PUBLIC_COLUMNS =
   'id, customer_id, name, scope, all_resources, display_prefix, created_at, expires_at, revoked_at, last_used_at';
 
+/**
+ * Built once: every never-seen key runs this lookup, and the executors find their prepared
+ * statement by the text, which a string built per call would make them hash again each time.
+ */
+const FIND_BY_HASH = `SELECT ${PUBLIC_COLUMNS}, key_hash FROM api_keys WHERE key_hash = ?`;
+
 const toKey = (row: SqlRow, resources: readonly ResourceRef[] | null): ApiKeyRecord => ({
   id: str(row.id),
   customerId: str(row.customer_id),
@@ -89,11 +95,10 @@ export class SqlKeyStore implements KeyStore {
   }
 
   findByHash(hash: string): MaybePromise<StoredApiKey | undefined> {
-    const sql = `SELECT ${PUBLIC_COLUMNS}, key_hash FROM api_keys WHERE key_hash = ?`;
     if (this.db.getNow === undefined) {
-      return this.db.get(sql, [hash]).then((row) => row && this.#stored(row));
+      return this.db.get(FIND_BY_HASH, [hash]).then((row) => row && this.#stored(row));
     }
-    const row = this.db.getNow(sql, [hash]);
+    const row = this.db.getNow(FIND_BY_HASH, [hash]);
     return row && this.#stored(row);
   }
 
