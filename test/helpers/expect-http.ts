@@ -23,3 +23,11 @@ export const expectError = (
 };
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
+
+/**
+ * The key with its last character changed, so that its checksum no longer matches. Always a
+ * different character: replacing it with a fixed one left the key intact whenever it already
+ * ended in that character.
+ */
+export const withBadChecksum = (key: string): string =>
+  `${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`;

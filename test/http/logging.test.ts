@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer } from '../helpers/expect-http.js';
+import { bearer, withBadChecksum } from '../helpers/expect-http.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
@@ -28,7 +28,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
         { url: '/v1/hosting/cloud/vps-custom/vps_broken/start', headers: bearer(key) },
         {
           url: '/v1/hosting/game/power/srv_123/start',
-          headers: { authorization: `Bearer ${key.slice(0, -1)}x` },
+          headers: { authorization: `Bearer ${withBadChecksum(key)}` },
         },
         { url: `/v1/nothing/${key}`, headers: { authorization: `Basic ${key}` } },
       ];

@@ -2,6 +2,7 @@ import { register as globalRegistry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, DEFAULTS } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { withBadChecksum } from '../helpers/expect-http.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startServeProcess } from '../helpers/serve-process.js';
@@ -112,7 +113,7 @@ describe('Prometheus metrics', () => {
       (await post('/v1/hosting/cloud/vps-custom/vps_456/start', limited)).status,
       (await post('/v1/hosting/cloud/vps-custom/vps_123/start', limited)).status,
       (await post('/v1/hosting/cloud/vps-custom/vps_123/start')).status,
-      (await post('/v1/hosting/cloud/vps-custom/vps_123/start', `${spare.slice(0, -1)}x`)).status,
+      (await post('/v1/hosting/cloud/vps-custom/vps_123/start', withBadChecksum(spare))).status,
       (await post('/v1/hosting/cloud/vps-custom/vps_broken/start', spare)).status,
       (await post(`/v1/nothing/vps_123/${spare}`)).status,
       (await fetch(`${server.url}/healthz`)).status,
