@@ -142,6 +142,11 @@ export interface KeyStore {
    * the lookup brute force makes for every key it tries.
    */
   findByHash(hash: string): MaybePromise<StoredApiKey | undefined>;
+  /**
+   * The digest of every stored key, revoked and expired ones included, or `null` when there are
+   * more than `limit`: lets the request path tell a digest no key has from memory.
+   */
+  allHashes(limit: number): Promise<readonly string[] | null>;
   list(filter?: { readonly customerId?: string }): Promise<readonly ApiKeyRecord[]>;
   /** `false` when no such key exists. Revoking a revoked key keeps its first revocation time. */
   revoke(id: string, at: number, actor: Actor): Promise<boolean>;

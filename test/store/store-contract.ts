@@ -176,6 +176,18 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       expect((await store.keys.get('key_some'))?.lastUsedAt).toBe(7_000);
     });
 
+    it('lists every stored digest, revoked keys included, up to a limit', async () => {
+      expect(await store.keys.allHashes(10)).toEqual([]);
+      await store.keys.create(key('key_1'), actor);
+      await store.keys.create(key('key_2', { customerId: 'cus_b' }), actor);
+      await store.keys.revoke('key_1', 4_000, actor);
+      expect([...((await store.keys.allHashes(2)) ?? [])].sort()).toEqual([
+        key('key_1').hash,
+        key('key_2').hash,
+      ]);
+      expect(await store.keys.allHashes(1)).toBeNull();
+    });
+
     it('writes an operator event with every change, in the same transaction', async () => {
       await store.providers.add(provider('sim'), actor);
       await expect(store.providers.add(provider('sim'), actor)).rejects.toThrow();

@@ -23,6 +23,7 @@ const PUBLIC_COLUMNS =
  * statement by the text, which a string built per call would make them hash again each time.
  */
 const FIND_BY_HASH = `SELECT ${PUBLIC_COLUMNS}, key_hash FROM api_keys WHERE key_hash = ?`;
+const ALL_HASHES = 'SELECT key_hash FROM api_keys LIMIT ?';
 
 const toKey = (row: SqlRow, resources: readonly ResourceRef[] | null): ApiKeyRecord => ({
   id: str(row.id),
@@ -100,6 +101,11 @@ export class SqlKeyStore implements KeyStore {
     }
     const row = this.db.getNow(FIND_BY_HASH, [hash]);
     return row && this.#stored(row);
+  }
+
+  async allHashes(limit: number): Promise<readonly string[] | null> {
+    const rows = await this.db.all(ALL_HASHES, [limit + 1]);
+    return rows.length > limit ? null : rows.map((row) => str(row.key_hash));
   }
 
   async #stored(row: SqlRow): Promise<StoredApiKey> {
