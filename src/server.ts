@@ -35,6 +35,7 @@ export const startServer = async (
   let url: string;
   let metricsServer: MetricsServer | null = null;
   try {
+    await container.directory.prepare();
     url = await app.fastify.listen({ host: config.host, port: config.port });
     if (container.metrics !== null && config.metricsPort !== null) {
       metricsServer = await startMetricsServer(container.metrics, {

@@ -16,6 +16,8 @@ export interface KnownKey {
 export interface DirectoryOptions {
   readonly keyCacheSize?: number;
   readonly resourceCacheSize?: number;
+  /** Up to this many stored keys, every digest is held in memory (see `keyByHash`). */
+  readonly digestSetLimit?: number;
 }
 
 const toPrincipal = (key: StoredApiKey): Principal => ({
@@ -30,6 +32,11 @@ const toPrincipal = (key: StoredApiKey): Principal => ({
  * The request path's read model of keys and resources: bounded caches in front of the store,
  * dropped whole the moment the store reports a configuration change (a key revoked by the CLI in
  * another process shows on the very next request).
+ *
+ * Beside the caches it holds the digest of every stored key (while there are at most
+ * `digestSetLimit`), so that a key nobody has is refused without asking the store, however many
+ * different keys a brute-force attempt tries. The set is dropped with the caches on every change
+ * and read again on a later request; until it is back, lookups go to the store as before.
  */
 export class Directory {
   readonly #store: Store;
@@ -38,6 +45,15 @@ export class Directory {
   readonly #unknownKeys: BoundedCache<string, true>;
   readonly #resources: BoundedCache<string, ResourceRecord>;
   readonly #unknownResources: BoundedCache<string, true>;
+  readonly #digestSetLimit: number;
+  /** Every stored digest; `null` while unknown (not read yet, changed since, or too many). */
+  #digests: ReadonlySet<string> | null = null;
+  /** Counts configuration changes, so that a set read before the latest one is never used. */
+  #generation = 0;
+  /** The generation the set was last read for, so that it is read once per change; -1: none. */
+  #digestsReadFor = -1;
+  /** That read; it never rejects. */
+  #digestsRead: Promise<void> = Promise.resolve();
 
   constructor(store: Store, providers: ProviderRegistry, options: DirectoryOptions = {}) {
     this.#store = store;
@@ -48,11 +64,17 @@ export class Directory {
     this.#unknownKeys = new BoundedCache(keys);
     this.#resources = new BoundedCache(resources);
     this.#unknownResources = new BoundedCache(resources);
+    this.#digestSetLimit = options.digestSetLimit ?? 100_000;
   }
 
   /** Call once at the start of each request: drops every cache if configuration changed. */
   refresh(): void {
-    if (!this.#store.changes.poll()) return;
+    if (!this.#store.changes.poll()) {
+      if (this.#digestsReadFor !== this.#generation) this.#digestsRead = this.#readDigests();
+      return;
+    }
+    this.#generation += 1;
+    this.#digests = null;
     this.#keys.clear();
     this.#unknownKeys.clear();
     this.#resources.clear();
@@ -64,6 +86,7 @@ export class Directory {
   keyByHash(hash: string): MaybePromise<KnownKey | undefined> {
     const cached = this.#keys.get(hash);
     if (cached !== undefined) return cached;
+    if (this.#digests?.has(hash) === false) return undefined;
     if (this.#unknownKeys.get(hash) !== undefined) return undefined;
     return this.#loadKey(hash);
   }
@@ -75,6 +98,37 @@ export class Directory {
     if (cached !== undefined) return cached;
     if (this.#unknownResources.get(key) !== undefined) return undefined;
     return this.#loadResource(type, id, key);
+  }
+
+  /**
+   * Takes in any pending change and reads every stored digest now; resolves once they are held
+   * (or found too many, or unreadable). The server calls it before it listens, so that its first
+   * requests already have them.
+   */
+  async prepare(): Promise<void> {
+    this.refresh();
+    if (this.#digestsReadFor !== this.#generation) this.#digestsRead = this.#readDigests();
+    await this.#digestsRead;
+  }
+
+  /**
+   * Started by `prepare` or by a poll that found no change, never by one that did: while a
+   * PostgreSQL instance has lost its notification channel, every poll reports a change, and the
+   * set is not read again and again in vain until the channel is back.
+   */
+  async #readDigests(): Promise<void> {
+    const generation = this.#generation;
+    this.#digestsReadFor = generation;
+    let hashes: readonly string[] | null;
+    try {
+      hashes = await this.#store.keys.allHashes(this.#digestSetLimit);
+    } catch {
+      // The store is unavailable: requests meet that on their own lookups; a later one retries.
+      if (this.#digestsReadFor === generation) this.#digestsReadFor = -1;
+      return;
+    }
+    // Not with too many keys to hold (read again after the next change), nor after a change.
+    if (hashes !== null && generation === this.#generation) this.#digests = new Set(hashes);
   }
 
   /** Without a promise when the store answers at once that no key has this digest. */

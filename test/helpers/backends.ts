@@ -18,6 +18,8 @@ export interface Provisioned {
   readonly env: Readonly<Record<string, string>>;
   /** Makes every later audit write fail (its table disappears), as a broken database would. */
   breakAuditTable(): Promise<void>;
+  /** Makes every later read of keys fail (their table disappears). */
+  breakKeyTable(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -27,6 +29,15 @@ export interface Backend {
   provision(): Promise<Provisioned>;
 }
 
+const renameSqliteTable = (path: string, table: string): void => {
+  const db = new BetterSqlite3(path);
+  try {
+    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_moved`);
+  } finally {
+    db.close();
+  }
+};
+
 export const SQLITE: Backend = {
   name: 'SQLite with in-memory limits',
   provision: async () => {
@@ -35,14 +46,8 @@ export const SQLITE: Backend = {
     return {
       config: { databaseUrl: path, redisUrl: null },
       env: { DATABASE_URL: path },
-      breakAuditTable: async () => {
-        const db = new BetterSqlite3(path);
-        try {
-          db.exec('ALTER TABLE audit_log RENAME TO audit_log_moved');
-        } finally {
-          db.close();
-        }
-      },
+      breakAuditTable: async () => renameSqliteTable(path, 'audit_log'),
+      breakKeyTable: async () => renameSqliteTable(path, 'api_keys'),
       cleanup: async () => dir.remove(),
     };
   },
@@ -75,6 +80,9 @@ export const POSTGRES_REDIS: Backend = {
       env: { DATABASE_URL: schema.url, REDIS_URL, HEO_REDIS_PREFIX: redis.prefix },
       breakAuditTable: async () => {
         await adminQuery(`ALTER TABLE "${schema.name}".audit_log RENAME TO audit_log_moved`);
+      },
+      breakKeyTable: async () => {
+        await adminQuery(`ALTER TABLE "${schema.name}".api_keys RENAME TO api_keys_moved`);
       },
       cleanup: async () => {
         await schema.drop();
