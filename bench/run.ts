@@ -142,13 +142,22 @@ const CASES: readonly Case[] = [
   },
 ];
 
+interface Slice {
+  readonly startedAt: number;
+  readonly rps: number;
+  readonly p99Ms: number;
+}
+
 interface Measurement extends LoadResult {
   readonly case: string;
   readonly round: number;
   /** The baseline run this case is compared with (paired runs: the one interleaved with it). */
   baseline?: { readonly rps: number; readonly p99Ms: number };
-  /** Each stretch of load the measured seconds were split into: requests/s and p99. */
-  readonly slices: readonly { readonly rps: number; readonly p99Ms: number }[];
+  /**
+   * Each stretch of load the measured seconds were split into: when it started (ms since the
+   * epoch, to line it up with the host's own records), requests/s and p99.
+   */
+  readonly slices: readonly Slice[];
   readonly rps: number;
   readonly serverCpu: number;
   readonly cpuMicrosPerRequest: number;
@@ -186,7 +195,7 @@ interface CaseRun {
   readonly options: (seconds: number) => LoadOptions;
   readonly rss: Sampler;
   readonly warm: LoadResult;
-  readonly slices: LoadResult[];
+  readonly slices: (LoadResult & { readonly startedAt: number })[];
   cpu: number;
 }
 
@@ -237,13 +246,14 @@ const startCase = async (spec: Case, fixtures: Fixtures, round: number): Promise
 /** One stretch of load on a started case; every response must have the case's status. */
 const measureSlice = async (run: CaseRun, seconds: number): Promise<void> => {
   const cpuBefore = cpuSeconds(run.server.pid);
+  const startedAt = Date.now();
   const result = await load(run.options(seconds));
   run.cpu += cpuSeconds(run.server.pid) - cpuBefore;
   const wrong = run.spec.expect === 200 ? result.non2xx : result.requests - result.non2xx;
   if (wrong > 0) {
     throw new Error(`${run.spec.name}: ${wrong} responses were not ${run.spec.expect}`);
   }
-  run.slices.push(result);
+  run.slices.push({ ...result, startedAt });
 };
 
 /** Adds up the slices, checks the audit after `kill -9` where the case asks, and cleans up. */
@@ -278,7 +288,11 @@ const finishCase = async (run: CaseRun): Promise<Measurement> => {
       p99Ms: sum((r) => r.p99Ms) / slices.length,
       // The busiest slice, so that one saturated stretch is flagged.
       generatorCpu: Math.max(...slices.map((r) => r.generatorCpu)),
-      slices: slices.map((r) => ({ rps: r.requests / r.seconds, p99Ms: r.p99Ms })),
+      slices: slices.map((r) => ({
+        startedAt: r.startedAt,
+        rps: r.requests / r.seconds,
+        p99Ms: r.p99Ms,
+      })),
       case: spec.name,
       round: run.round,
       rps: requests / seconds,
