@@ -20,7 +20,9 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     slice: { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '3' },
+    // Long enough that the first measured slice is not still settling: with 3 s, the first slice
+    // of a case (or of its baseline) had most of the stalls of a run.
+    warmup: { type: 'string', default: '8' },
     soak: { type: 'string', default: '60' },
     connections: { type: 'string', default: '50' },
     customers: { type: 'string', default: '250' },
@@ -38,6 +40,8 @@ const SLICES = Math.max(1, Math.round(SECONDS / SLICE));
 const WARMUP = Number(args.warmup);
 const SOAK = Number(args.soak);
 const CONNECTIONS = Number(args.connections);
+/** Seconds of a one-minute rate-limit window that the 429 case may use, leaving room for starts. */
+const LIMIT_WINDOW_S = 55;
 const ROUNDS = Number(args.rounds);
 const OUT = args.out;
 /** With --profile, heo-power runs under --cpu-prof and writes a .cpuprofile per case into OUT. */
@@ -136,8 +140,7 @@ const CASES: readonly Case[] = [
     requests: (f) => f.accepted,
     expect: 429,
     // Each key's one-minute window opens in the warm-up and must outlast the measured slices (and,
-    // paired, the baseline's): with --seconds above about 28 some keys come back to 200 and the
-    // run stops.
+    // paired, the baseline's); see LIMIT_WINDOW_S.
     env: { HEO_RATE_LIMIT_PER_MINUTE: '1' },
   },
 ];
@@ -384,6 +387,14 @@ const main = async () => {
     args.cases === undefined
       ? runnable
       : runnable.filter((c) => c.name === 'baseline' || args.cases?.split(',').includes(c.name));
+  // The 429 case's keys must stay over their limit from the warm-up to its last slice.
+  const limitedFor = WARMUP + (PAIRED ? 2 : 1) * SECONDS;
+  if (selected.some((c) => c.name === '429') && limitedFor > LIMIT_WINDOW_S) {
+    throw new Error(
+      `the 429 case would run ${limitedFor} s after its warm-up began, past its keys' one-minute ` +
+        `windows (at most ${LIMIT_WINDOW_S} s): lower --seconds or --warmup, or leave out 429`,
+    );
+  }
   console.log(
     `heo-power benchmark: ${WRK ? 'wrk' : 'autocannon (wrk not installed)'}, ${CONNECTIONS} connections, ` +
       `${SECONDS}s per case after ${WARMUP}s warm-up, ${ROUNDS} rounds, ` +
