@@ -70,7 +70,7 @@ export class Directory {
   /** Call once at the start of each request: drops every cache if configuration changed. */
   refresh(): void {
     if (!this.#store.changes.poll()) {
-      if (this.#digestsReadFor !== this.#generation) this.#digestsRead = this.#readDigests();
+      void this.#digestsOfThisGeneration();
       return;
     }
     this.#generation += 1;
@@ -107,15 +107,20 @@ export class Directory {
    */
   async prepare(): Promise<void> {
     this.refresh();
-    if (this.#digestsReadFor !== this.#generation) this.#digestsRead = this.#readDigests();
-    await this.#digestsRead;
+    await this.#digestsOfThisGeneration();
   }
 
   /**
-   * Started by `prepare` or by a poll that found no change, never by one that did: while a
-   * PostgreSQL instance has lost its notification channel, every poll reports a change, and the
-   * set is not read again and again in vain until the channel is back.
+   * The read of the set for the current generation, started if it has not been. Called by
+   * `prepare` and by a poll that found no change, never by one that did: while a PostgreSQL
+   * instance has lost its notification channel, every poll reports a change, and the set is not
+   * read again and again in vain until the channel is back.
    */
+  #digestsOfThisGeneration(): Promise<void> {
+    if (this.#digestsReadFor !== this.#generation) this.#digestsRead = this.#readDigests();
+    return this.#digestsRead;
+  }
+
   async #readDigests(): Promise<void> {
     const generation = this.#generation;
     this.#digestsReadFor = generation;
