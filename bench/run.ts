@@ -280,10 +280,10 @@ const finishCase = async (run: CaseRun): Promise<Measurement> => {
     let audit: { auditRows200: number; responses2xx: number } | undefined;
     if (spec.auditCheck && !PROFILE) {
       await server.stop('SIGKILL');
-      const answered = (r: LoadResult) => r.requests - r.non2xx;
-      const responses2xx =
-        run.unmeasured.reduce((a, r) => a + answered(r), 0) +
-        slices.reduce((a, r) => a + answered(r), 0);
+      const responses2xx = [...run.unmeasured, ...slices].reduce(
+        (a, r) => a + r.requests - r.non2xx,
+        0,
+      );
       audit = {
         auditRows200: storage === null ? count200(db) : await storage.count200(),
         responses2xx,
@@ -454,13 +454,13 @@ const main = async () => {
       // One turn each, not measured, so that the first measured slice of either server follows a
       // turn of the other like every later one, not a warm-up or a long idle spell: the first
       // slices used to hold most of a run's slow ones, with a warm-up of 3 s and of 8 s alike.
-      // In ABBA order the turn before slice 0 is slice 0's order reversed.
-      const settling = (round + 1) % 2 === 0 ? runs : [...runs].reverse();
-      for (const run of settling) run.unmeasured.push(await load(run.options(SECONDS / SLICES)));
+      // ABBA order: a steady drift of the host's speed falls on both sides alike. The unmeasured
+      // turn is slice -1 of the same pattern (round is at least 1).
+      const turnOrder = (slice: number) => ((slice + round) % 2 === 0 ? runs : [...runs].reverse());
+      for (const run of turnOrder(-1))
+        run.unmeasured.push(await load(run.options(SECONDS / SLICES)));
       for (let slice = 0; slice < SLICES; slice++) {
-        // ABBA order: a steady drift of the host's speed falls on both sides alike.
-        const order = (slice + round) % 2 === 0 ? runs : [...runs].reverse();
-        for (const run of order) await measureSlice(run, SECONDS / SLICES);
+        for (const run of turnOrder(slice)) await measureSlice(run, SECONDS / SLICES);
       }
     } catch (error) {
       await Promise.all(runs.map((run) => discardCase(run)));
