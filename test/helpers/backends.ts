@@ -38,6 +38,10 @@ const renameSqliteTable = (path: string, table: string): void => {
   }
 };
 
+const renamePostgresTable = async (schema: string, table: string): Promise<void> => {
+  await adminQuery(`ALTER TABLE "${schema}".${table} RENAME TO ${table}_moved`);
+};
+
 export const SQLITE: Backend = {
   name: 'SQLite with in-memory limits',
   provision: async () => {
@@ -78,12 +82,8 @@ export const POSTGRES_REDIS: Backend = {
         redisPrefix: redis.prefix,
       },
       env: { DATABASE_URL: schema.url, REDIS_URL, HEO_REDIS_PREFIX: redis.prefix },
-      breakAuditTable: async () => {
-        await adminQuery(`ALTER TABLE "${schema.name}".audit_log RENAME TO audit_log_moved`);
-      },
-      breakKeyTable: async () => {
-        await adminQuery(`ALTER TABLE "${schema.name}".api_keys RENAME TO api_keys_moved`);
-      },
+      breakAuditTable: async () => renamePostgresTable(schema.name, 'audit_log'),
+      breakKeyTable: async () => renamePostgresTable(schema.name, 'api_keys'),
       cleanup: async () => {
         await schema.drop();
         await redis.clear();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { describeStoreContract } from './store-contract.js';
+import { describeStoreContract, key } from './store-contract.js';
 
 describeStoreContract('SQLite', async () => {
   const dir = tempDir();
@@ -25,21 +25,8 @@ describe('SQLite key lookup', () => {
     const store = openSqliteStore({ path: dir.file('lookup.db') });
     try {
       await store.migrate();
-      const hash = 'a'.repeat(64);
-      await store.keys.create(
-        {
-          id: 'key_1',
-          customerId: 'cus_a',
-          name: null,
-          scope: 'power',
-          resources: null,
-          hash,
-          displayPrefix: 'heo_abcdefgh',
-          createdAt: 1_000,
-          expiresAt: null,
-        },
-        { name: 'test' },
-      );
+      const { hash } = key('key_1');
+      await store.keys.create(key('key_1'), { name: 'test' });
       expect(store.keys.findByHash('b'.repeat(64))).toBeUndefined();
       await expect(store.keys.findByHash(hash)).resolves.toMatchObject({ id: 'key_1', hash });
     } finally {

@@ -33,7 +33,8 @@ const resource = (
   ref: `ref-${id}`,
   createdAt: 2_000,
 });
-const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
+/** A key to store, its digest made from its id. */
+export const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
   id,
   customerId: 'cus_a',
   name: null,
