@@ -8,10 +8,10 @@ const TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 (IEEE 802.3) of an ASCII string. */
-export const crc32 = (text: string): number => {
+/** CRC-32 (IEEE 802.3) of an ASCII string, or of its first `end` characters. */
+export const crc32 = (text: string, end = text.length): number => {
   let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < end; i++) {
     crc = (TABLE[(crc ^ text.charCodeAt(i)) & 0xff] as number) ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;

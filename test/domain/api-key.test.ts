@@ -8,7 +8,7 @@ import {
   isWellFormedApiKey,
   KEY_LENGTH,
 } from '../../src/domain/api-key.js';
-import { BASE62_ALPHABET } from '../../src/domain/base62.js';
+import { BASE62_ALPHABET, encodeBase62 } from '../../src/domain/base62.js';
 import { crc32 } from '../../src/domain/crc32.js';
 
 describe('API key format', () => {
@@ -53,6 +53,45 @@ describe('API key format', () => {
     ]) {
       expect(isWellFormedApiKey(candidate)).toBe(false);
     }
+  });
+
+  it('refuses characters outside base62 anywhere after the prefix, the checksum included', () => {
+    const { plaintext } = generateApiKey();
+    for (const position of [4, 20, 33, 34, 39]) {
+      for (const stranger of ['_', '-', '/', ' ', 'é', 'İ', '\u0000', '\u{1F511}'.slice(0, 1)]) {
+        const candidate = plaintext.slice(0, position) + stranger + plaintext.slice(position + 1);
+        expect(isWellFormedApiKey(candidate)).toBe(false);
+        if (position < 34) {
+          // Even with the checksum that matches the altered body.
+          const body = candidate.slice(0, 34);
+          expect(isWellFormedApiKey(body + encodeBase62(crc32(body), 6))).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('accepts exactly the keys whose last 6 characters are the base62 CRC-32 of the rest', () => {
+    // The check reads the checksum as a number; this is the definition it must agree with.
+    const byDefinition = (candidate: string): boolean =>
+      /^heo_[0-9A-Za-z]{36}$/.test(candidate) &&
+      candidate.slice(34) === encodeBase62(crc32(candidate.slice(0, 34)), 6);
+    const { plaintext } = generateApiKey();
+    const body = plaintext.slice(0, 34);
+    const checksums = [
+      plaintext.slice(34),
+      '000000',
+      'zzzzzz', // 62^6 - 1, above any CRC-32
+      '4gfFC3', // 2^32 - 1 and 2^32 in base62: the edge of the CRC-32 range
+      '4gfFC4',
+      ...Array.from({ length: 200 }, (_, i) =>
+        encodeBase62((i * 2_654_435_761) % 4_294_967_296, 6),
+      ),
+    ];
+    for (const checksum of checksums) {
+      expect(isWellFormedApiKey(body + checksum)).toBe(byDefinition(body + checksum));
+    }
+    const known = `heo_${'0'.repeat(30)}`;
+    expect(isWellFormedApiKey(known + encodeBase62(crc32(known), 6))).toBe(true);
   });
 
   it('uses the standard CRC-32', () => {
