@@ -1,6 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { runAutocannon } from './autocannon-driver.js';
@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
     profile: { type: 'boolean', default: false },
     unpaired: { type: 'boolean', default: false },
+    against: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -51,6 +52,13 @@ const PROFILE = args.profile;
  * run in one stretch.
  */
 const PAIRED = !args.unpaired;
+/**
+ * With `--against <dir>`, each case's turns are shared with the same case on another built
+ * heo-power checkout (its `dist/cli/main.js`) instead of the bare baseline: the ratios compare two
+ * builds, in the same run and the same slices. `--against .` measures this build against itself,
+ * which shows how far two processes of one build differ.
+ */
+const AGAINST = args.against === undefined ? null : resolve(args.against, 'dist/cli/main.js');
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVER = join(ROOT, 'dist/cli/main.js');
@@ -68,6 +76,8 @@ interface Case {
   readonly env?: Readonly<Record<string, string>>;
   /** A reference server under bench/ instead of heo-power. */
   readonly server?: string;
+  /** Another heo-power build's CLI instead of this one's (`--against`). */
+  readonly build?: string;
   /** Runs on PostgreSQL + Redis instead of the embedded default (when both are reachable). */
   readonly postgres?: boolean;
   /** After the run, kill -9 the server and check every 200 is in the audit table. */
@@ -220,7 +230,7 @@ const startCase = async (spec: Case, fixtures: Fixtures, round: number): Promise
   try {
     server = await startProcess(
       spec.server === undefined
-        ? [...profileArgs, SERVER, 'serve']
+        ? [...profileArgs, spec.build ?? SERVER, 'serve']
         : [...profileArgs, join(ROOT, 'dist-bench/bench', spec.server)],
       env,
       SERVER_CORE,
@@ -395,7 +405,19 @@ const main = async () => {
   const postgresProblem = await unavailable();
   if (postgresProblem !== null)
     console.log(`skipping the PostgreSQL + Redis case: ${postgresProblem}`);
-  const runnable = CASES.filter((c) => !c.postgres || postgresProblem === null);
+  if (AGAINST !== null && (!PAIRED || !existsSync(AGAINST))) {
+    throw new Error(
+      PAIRED
+        ? `--against: ${AGAINST} does not exist (build that checkout first)`
+        : '--against needs the paired turns: leave out --unpaired',
+    );
+  }
+  const runnable = CASES.filter(
+    (c) =>
+      (!c.postgres || postgresProblem === null) &&
+      // Against another build only heo-power's own cases make sense.
+      (AGAINST === null || c.name === 'baseline' || c.server === undefined),
+  );
   const selected =
     args.cases === undefined
       ? runnable
@@ -411,6 +433,7 @@ const main = async () => {
   console.log(
     `heo-power benchmark: ${WRK ? 'wrk' : 'autocannon (wrk not installed)'}, ${CONNECTIONS} connections, ` +
       `${SECONDS}s per case after ${WARMUP}s warm-up, ${ROUNDS} rounds, ` +
+      (AGAINST !== null ? `against ${AGAINST}, ` : '') +
       (PAIRED
         ? `each case beside its own baseline in ${SLICES} alternating slices of ${fmt(SECONDS / SLICES, 1)}s, `
         : 'one baseline run per round, ') +
@@ -424,6 +447,16 @@ const main = async () => {
   const measurements: Measurement[] = [];
   const baselineSpec = selected.find((c) => c.name === 'baseline');
   if (baselineSpec === undefined) throw new Error('no baseline case');
+  /** What takes turns with a case: the bare baseline, or with --against the same case there. */
+  const yardstickFor = (spec: Case): Case =>
+    AGAINST === null
+      ? baselineSpec
+      : {
+          ...spec,
+          name: baselineSpec.name,
+          describe: `the same case on ${AGAINST}`,
+          build: AGAINST,
+        };
   const print = (m: Measurement): void => {
     measurements.push(m);
     console.log(
@@ -449,7 +482,7 @@ const main = async () => {
   const measurePaired = async (spec: Case, round: number): Promise<void> => {
     const runs: CaseRun[] = [];
     try {
-      runs.push(await startCase(baselineSpec, fixtures, round));
+      runs.push(await startCase(yardstickFor(spec), fixtures, round));
       runs.push(await startCase(spec, fixtures, round));
       // One turn each, not measured, so that the first measured slice of either server follows a
       // turn of the other like every later one, not a warm-up or a long idle spell: the first
@@ -515,7 +548,10 @@ const main = async () => {
     const p99Ratio = median(runs.map((m) => m.p99Ms / (m.baseline?.p99Ms ?? m.p99Ms)));
     return {
       case: spec.name,
-      describe: spec.describe,
+      describe:
+        spec === baselineSpec && AGAINST !== null
+          ? `heo-power at ${AGAINST}, each case's own requests`
+          : spec.describe,
       rps: mean(runs.map((m) => m.rps)),
       ratio,
       ratios,
@@ -563,6 +599,7 @@ const main = async () => {
     node: process.version,
     generator: WRK ? 'wrk' : 'autocannon',
     pinned: TASKSET,
+    against: AGAINST,
     connections: CONNECTIONS,
     seconds: SECONDS,
     fixtures: { customers: fixtures.customers, keys: fixtures.keys, resources: fixtures.resources },
