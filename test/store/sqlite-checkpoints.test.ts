@@ -51,6 +51,29 @@ describe('WAL checkpoints of a serving SQLite store', () => {
     expect(rows).toBe(2_000);
   });
 
+  it('pause while nothing is committed and go on with the next commit', async () => {
+    dir = tempDir();
+    const path = dir.file('idle.db');
+    store = openSqliteStore({ path });
+    await store.migrate();
+    store.enterServing?.();
+    const settle = async (expected: number): Promise<number> => {
+      let rows = 0;
+      for (let attempt = 0; attempt < 200 && rows < expected; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        rows = rowsInDatabaseFile(dir as TempDir, path);
+      }
+      return rows;
+    };
+    await store.audit.append([entry(1), entry(2)]);
+    expect(await settle(2)).toBe(2);
+    // Idle ticks of the worker (every 50 ms) find nothing new and skip their checkpoint...
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // ...and the next commit is checkpointed all the same.
+    await store.audit.append([entry(3)]);
+    expect(await settle(3)).toBe(3);
+  });
+
   it('never make a serving connection wait for the write lock: a busy database says so at once', async () => {
     dir = tempDir();
     const path = dir.file('busy.db');

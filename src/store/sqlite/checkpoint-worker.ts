@@ -33,9 +33,16 @@ const walBytes = (): number => {
   }
 };
 
+// Changes whenever another connection commits: an idle server's ticks end at this read.
+const dataVersion = db.prepare('PRAGMA data_version').pluck();
+let checkpointedAt: unknown = null;
+
 const timer = setInterval(() => {
   try {
+    const version = dataVersion.get();
+    if (version === checkpointedAt) return;
     db.pragma(walBytes() > restartBytes ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)');
+    checkpointedAt = version;
   } catch {
     // Busy or unavailable: the next interval tries again; the WAL only grows meanwhile.
   }
