@@ -23,63 +23,61 @@ const rowsInDatabaseFile = (dir: TempDir, path: string): number => {
   }
 };
 
+/** The rows in the database file once the worker has checkpointed `expected` (or 5 s passed). */
+const rowsOnceCheckpointed = async (dir: TempDir, path: string, expected: number) => {
+  let rows = 0;
+  for (let attempt = 0; attempt < 200 && rows < expected; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    rows = rowsInDatabaseFile(dir, path);
+  }
+  return rows;
+};
+
 describe('WAL checkpoints of a serving SQLite store', () => {
-  let dir: TempDir | undefined;
-  let store: SqliteStore | undefined;
+  /** What the running test opened, closed and removed after it. */
+  let openedDir: TempDir | undefined;
+  let openedStore: SqliteStore | undefined;
 
   afterEach(async () => {
-    await store?.close();
-    dir?.remove();
+    await openedStore?.close();
+    openedDir?.remove();
   });
 
+  /** A migrated store in a fresh folder, serving (its checkpoint worker started). */
+  const servingStore = async (file: string) => {
+    const folder = tempDir();
+    openedDir = folder;
+    const path = folder.file(file);
+    const opened = openSqliteStore({ path });
+    openedStore = opened;
+    await opened.migrate();
+    opened.enterServing?.();
+    return { dir: folder, path, store: opened };
+  };
+
   it('happen in a worker thread, not in the commits of the event loop', async () => {
-    dir = tempDir();
-    const path = dir.file('checkpoints.db');
-    store = openSqliteStore({ path });
-    await store.migrate();
-    store.enterServing?.();
+    const { dir, path, store } = await servingStore('checkpoints.db');
     expect(store.executor.database.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     expect(store.executor.database.pragma('busy_timeout', { simple: true })).toBe(0);
     for (let batch = 0; batch < 20; batch++) {
       await store.audit.append(Array.from({ length: 100 }, (_, n) => entry(batch * 100 + n)));
     }
-    let rows = 0;
-    for (let attempt = 0; attempt < 200 && rows < 2_000; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      rows = rowsInDatabaseFile(dir, path);
-    }
-    expect(rows).toBe(2_000);
+    expect(await rowsOnceCheckpointed(dir, path, 2_000)).toBe(2_000);
   });
 
   it('pause while nothing is committed and go on with the next commit', async () => {
-    dir = tempDir();
-    const path = dir.file('idle.db');
-    store = openSqliteStore({ path });
-    await store.migrate();
-    store.enterServing?.();
-    const settle = async (expected: number): Promise<number> => {
-      let rows = 0;
-      for (let attempt = 0; attempt < 200 && rows < expected; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        rows = rowsInDatabaseFile(dir as TempDir, path);
-      }
-      return rows;
-    };
+    const { dir, path, store } = await servingStore('idle.db');
     await store.audit.append([entry(1), entry(2)]);
-    expect(await settle(2)).toBe(2);
+    expect(await rowsOnceCheckpointed(dir, path, 2)).toBe(2);
     // Idle ticks of the worker (every 50 ms) find nothing new and skip their checkpoint...
     await new Promise((resolve) => setTimeout(resolve, 300));
     // ...and the next commit is checkpointed all the same.
     await store.audit.append([entry(3)]);
-    expect(await settle(3)).toBe(3);
+    expect(await rowsOnceCheckpointed(dir, path, 3)).toBe(3);
   });
 
   it('never make a serving connection wait for the write lock: a busy database says so at once', async () => {
-    dir = tempDir();
-    const path = dir.file('busy.db');
-    store = openSqliteStore({ path });
-    await store.migrate();
-    store.enterServing?.();
+    const { path, store } = await servingStore('busy.db');
     const other = new BetterSqlite3(path);
     try {
       other.exec('BEGIN IMMEDIATE');
@@ -93,8 +91,9 @@ describe('WAL checkpoints of a serving SQLite store', () => {
   });
 
   it('are left to SQLite when the store is not serving', async () => {
-    dir = tempDir();
-    store = openSqliteStore({ path: dir.file('cli.db') });
+    openedDir = tempDir();
+    const store = openSqliteStore({ path: openedDir.file('cli.db') });
+    openedStore = store;
     expect(store.executor.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
     expect(store.executor.database.pragma('busy_timeout', { simple: true })).toBe(5_000);
   });
