@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
 
 /**
- * The yardstick: a bare node:http server that answers the same JSON as heo-power's 200 path, with
- * the same headers, and does nothing else. Ratios in the benchmark are against this server,
- * measured in the same run on the same core.
+ * The yardstick: a bare node:http server that answers the same JSON body as heo-power's 200 path,
+ * with `Content-Type` and `Content-Length` only (heo-power's reply also carries `X-Request-Id` and
+ * the four `RateLimit-*` headers, which are part of its cost), and does nothing else. Ratios in
+ * the benchmark are against this server, measured in the same run on the same core.
  */
 const PATH = /^\/v1\/hosting\/(cloud\/vps-custom|game\/power)\/([^/]+)\/([a-z]+)$/;
 const MESSAGES: Readonly<Record<string, string>> = {
