@@ -1,14 +1,21 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { runAutocannon } from './autocannon-driver.js';
 import { type BenchRequest, type Fixtures, seed } from './fixtures.js';
+import { parseBenchArgs } from './options.js';
 import { type PostgresStorage, preparePostgres, unavailable } from './postgres.js';
 import { cpuSeconds, hasCommand, type Sampler, sampleRss } from './proc.js';
 import { type RunningProcess, startProcess } from './server-process.js';
 import { type LoadOptions, type LoadResult, runWrk } from './wrk.js';
+
+/**
+ * `npm run bench`: heo-power's hot paths against a bare node:http server measured in the same run.
+ * Every case runs in a fresh server process on its own copy of the seeded database, pinned to one
+ * core while the load generator has the other, and takes turns under load with a baseline server
+ * of its own. Two rounds, the second in reverse order.
+ */
 
 interface Case {
   readonly name: string;
@@ -91,136 +98,53 @@ const CASES: readonly Case[] = [
     requests: (f) => f.accepted,
     expect: 429,
     // Each key's one-minute window opens in the warm-up and must outlast the measured slices (and,
-    // paired, the baseline's); see LIMIT_WINDOW_S.
+    // paired, the baseline's); see LIMIT_WINDOW_S in options.ts.
     env: { HEO_RATE_LIMIT_PER_MINUTE: '1' },
   },
 ];
 
-/**
- * `npm run bench`: heo-power's hot paths against a bare node:http server measured in the same run.
- * Every case runs in a fresh server process on its own copy of the seeded database, pinned to one
- * core while the load generator has the other, and takes turns under load with a baseline server
- * of its own. Two rounds, the second in reverse order.
- */
-const OPTIONS = {
-  seconds: { type: 'string', default: '10' },
-  slice: { type: 'string', default: '2' },
-  warmup: { type: 'string', default: '3' },
-  soak: { type: 'string', default: '60' },
-  connections: { type: 'string', default: '50' },
-  customers: { type: 'string', default: '250' },
-  rounds: { type: 'string', default: '2' },
-  cases: { type: 'string' },
-  out: { type: 'string', default: 'bench/results' },
-  profile: { type: 'boolean', default: false },
-  unpaired: { type: 'boolean', default: false },
-  against: { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-const USAGE = `usage: npm run bench -- [options]
-
-  --seconds <n>      measured seconds per case (default 10)
-  --warmup <n>       warm-up seconds per case and per baseline server (default 3)
-  --rounds <n>       rounds; even rounds run the cases in reverse order (default 2)
-  --connections <n>  concurrent connections of the load generator (default 50)
-  --customers <n>    customers seeded, each with 2 machines and 2 keys (default 250)
-  --soak <n>         seconds of the RSS run of the 200 path; 0 skips it (default 60)
-  --cases <a,b>      only these cases (and the baseline)
-  --slice <n>        seconds per slice of a case and its baseline taking turns (default 2)
-  --unpaired         measure the baseline once per round instead of beside every case
-  --out <dir>        where latest.json and a time-stamped copy go (default bench/results)
-  --profile          run the servers under --cpu-prof, a .cpuprofile per case into --out
-  --against <dir>    take turns with the same case on another built checkout
-  -h, --help         this text
-
-cases:
-${CASES.map((c) => `  ${c.name.padEnd(14)} ${c.describe}`).join('\n')}
-
-docs/performance.md explains the method and the cases.`;
-
 /** A mistake on the command line: said in one line with where to look, and exit code 2. */
-const refuse = (message: string): never => {
+function refuse(message: string): never {
   console.error(`bench: ${message}\nsee: npm run bench -- --help`);
   process.exit(2);
-};
+}
 
-const parse = () => {
-  try {
-    return parseArgs({ options: OPTIONS }).values;
-  } catch (error) {
-    return refuse(error instanceof Error ? error.message : String(error));
-  }
-};
-const args = parse();
-if (args.help) {
-  console.log(USAGE);
+const parsed = parseBenchArgs(process.argv.slice(2), CASES);
+if (parsed.kind === 'help') {
+  console.log(parsed.text);
   process.exit(0);
 }
+if (parsed.kind === 'refused') refuse(parsed.message);
+const { options } = parsed;
 
-/** The value of a numeric option, refused unless it is a number of at least `min`. */
-const numberOption = (
-  name: 'seconds' | 'slice' | 'warmup' | 'soak' | 'connections' | 'customers' | 'rounds',
-  min: number,
-  integer = false,
-): number => {
-  const value = Number(args[name]);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    refuse(
-      `--${name} takes ${integer ? 'a whole number' : 'a number'} of at least ${min}, not "${args[name]}"`,
-    );
-  }
-  return value;
-};
-const unknownCases = (args.cases ?? '')
-  .split(',')
-  .filter((name) => name !== '' && !CASES.some((c) => c.name === name));
-if (unknownCases.length > 0) {
-  refuse(
-    `no such case: ${unknownCases.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`,
-  );
-}
-
-const SECONDS = numberOption('seconds', 0.1);
+const SECONDS = options.seconds;
 /** Paired cases alternate with their baseline in slices of this many seconds. */
-const SLICE = Math.min(numberOption('slice', 0.1), SECONDS);
+const SLICE = options.slice;
 const SLICES = Math.max(1, Math.round(SECONDS / SLICE));
-const WARMUP = numberOption('warmup', 0);
-const SOAK = numberOption('soak', 0);
-const CONNECTIONS = numberOption('connections', 1, true);
-/** Seconds of a one-minute rate-limit window that the 429 case may use, leaving room for starts. */
-const LIMIT_WINDOW_S = 55;
-const ROUNDS = numberOption('rounds', 1, true);
-const CUSTOMERS = numberOption('customers', 1, true);
-const OUT = args.out;
+const WARMUP = options.warmup;
+const SOAK = options.soak;
+const CONNECTIONS = options.connections;
+const ROUNDS = options.rounds;
+const CUSTOMERS = options.customers;
+const OUT = options.out;
 /** With --profile, heo-power runs under --cpu-prof and writes a .cpuprofile per case into OUT. */
-const PROFILE = args.profile;
+const PROFILE = options.profile;
 /**
  * By default every case runs beside a baseline server of its own, and the two take turns under
  * load in short slices (case, baseline, baseline, case, ...), so that a slow spell of a shared host
  * falls on both sides of the ratio. `--unpaired` measures the baseline once per round instead, each
  * run in one stretch.
  */
-const PAIRED = !args.unpaired;
+const PAIRED = options.paired;
 /**
  * With `--against <dir>`, each case's turns are shared with the same case on another built
  * heo-power checkout (its `dist/cli/main.js`) instead of the bare baseline: the ratios compare two
  * builds, in the same run and the same slices. `--against .` measures this build against itself,
  * which shows how far two processes of one build differ.
  */
-const AGAINST = args.against === undefined ? null : resolve(args.against, 'dist/cli/main.js');
-
-if (AGAINST !== null && !PAIRED) refuse('--against needs the paired turns: leave out --unpaired');
+const AGAINST = options.against === null ? null : resolve(options.against, 'dist/cli/main.js');
 if (AGAINST !== null && !existsSync(AGAINST)) {
   refuse(`--against: ${AGAINST} does not exist (build that checkout first)`);
-}
-// The 429 case's keys must stay over their limit from the warm-up to its last slice.
-const LIMITED_FOR = WARMUP + (PAIRED ? 2 * (SECONDS + SLICE) : SECONDS);
-if ((args.cases?.split(',').includes('429') ?? true) && LIMITED_FOR > LIMIT_WINDOW_S) {
-  refuse(
-    `the 429 case would run ${LIMITED_FOR} s after its warm-up began, past its keys' one-minute ` +
-      `windows (at most ${LIMIT_WINDOW_S} s): lower --seconds or --warmup, or leave out 429`,
-  );
 }
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -489,9 +413,9 @@ const main = async () => {
       (AGAINST === null || c.name === 'baseline' || c.server === undefined),
   );
   const selected =
-    args.cases === undefined
+    options.cases === null
       ? runnable
-      : runnable.filter((c) => c.name === 'baseline' || args.cases?.split(',').includes(c.name));
+      : runnable.filter((c) => c.name === 'baseline' || options.cases?.includes(c.name));
   console.log(
     `heo-power benchmark: ${WRK ? 'wrk' : 'autocannon (wrk not installed)'}, ${CONNECTIONS} connections, ` +
       `${SECONDS}s per case after ${WARMUP}s warm-up, ${ROUNDS} rounds, ` +
