@@ -76,6 +76,25 @@ describe('WAL checkpoints of a serving SQLite store', () => {
     expect(await rowsOnceCheckpointed(dir, path, 3)).toBe(3);
   });
 
+  it('finish, once a reader lets go, what a reader kept them from copying', async () => {
+    const { dir, path, store } = await servingStore('reader.db');
+    await store.audit.append([entry(1)]);
+    expect(await rowsOnceCheckpointed(dir, path, 1)).toBe(1);
+    // A reader's snapshot keeps the pages written after it in the WAL: no checkpoint may copy them.
+    const reader = new BetterSqlite3(path);
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM audit_log').get();
+      await store.audit.append([entry(2), entry(3)]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(rowsInDatabaseFile(dir, path)).toBe(1);
+    } finally {
+      reader.close();
+    }
+    // Nothing new is committed after that, and the rows reach the file all the same.
+    expect(await rowsOnceCheckpointed(dir, path, 3)).toBe(3);
+  });
+
   it('never make a serving connection wait for the write lock: a busy database says so at once', async () => {
     const { path, store } = await servingStore('busy.db');
     const other = new BetterSqlite3(path);

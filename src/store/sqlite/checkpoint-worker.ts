@@ -35,14 +35,28 @@ const walBytes = (): number => {
 
 // Changes whenever another connection commits: an idle server's ticks end at this read.
 const dataVersion = db.prepare('PRAGMA data_version').pluck();
+/** The data version whose every WAL frame is in the database file; `null`: none yet. */
 let checkpointedAt: unknown = null;
+
+interface CheckpointResult {
+  /** 1 when a RESTART could not wait out the server's writers. */
+  readonly busy: number;
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  readonly log: number;
+  readonly checkpointed: number;
+}
 
 const timer = setInterval(() => {
   try {
     const version = dataVersion.get();
     if (version === checkpointedAt) return;
-    db.pragma(walBytes() > restartBytes ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)');
-    checkpointedAt = version;
+    const [result] = db.pragma(
+      walBytes() > restartBytes ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)',
+    ) as CheckpointResult[];
+    // A reader's snapshot can hold frames back; until they are copied, every tick tries again.
+    if (result !== undefined && result.busy === 0 && result.checkpointed === result.log) {
+      checkpointedAt = version;
+    }
   } catch {
     // Busy or unavailable: the next interval tries again; the WAL only grows meanwhile.
   }
