@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { PowerAction } from '../../src/domain/power.js';
 import type { PowerProvider, PowerTarget } from '../../src/providers/provider.js';
 import { ProxmoxProvider } from '../../src/providers/proxmox/proxmox-provider.js';
@@ -19,14 +20,40 @@ export const PVE_TOKEN_ID = 'heo@pve!power';
 export const PVE_SECRET = '5e0f9d1c-8a7b-4c3d-9e2f-1a2b3c4d5e6f';
 export const PANEL_KEY = `ptlc_Ab3dE6gH9jK${'x'.repeat(28)}Q7rZ`;
 
-/** A port on 127.0.0.1 where nothing listens. */
+/** Whether a connection to this loopback port is refused (nothing listens there). */
+const refuses = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+
+/** The first port the kernel hands out to `listen(0)`; below it, no test server can land. */
+const firstEphemeralPort = (): number => {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 1_124 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+};
+
+/**
+ * A port on 127.0.0.1 where nothing listens. Taken just below the ports that `listen(0)` hands
+ * out, so that a server another test starts meanwhile (in this process or another worker) cannot
+ * be given it between this check and the connection that must be refused.
+ */
 export const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const below = firstEphemeralPort();
+  for (let port = below - 1; port >= below - 100; port--) {
+    if (await refuses(port)) return port;
+  }
+  throw new Error(`no closed port on 127.0.0.1 between ${below - 100} and ${below - 1}`);
 };
 
 /** Per-machine failures injected into a fake, found by a path fragment. */
