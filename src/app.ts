@@ -7,38 +7,35 @@ import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler, registerErrorHandling, sendError } from './http/error-handler.js';
 import { toApiError } from './http/error-mapping.js';
 import type { Logger } from './logger.js';
+import { type ServiceObserver, UNMATCHED_ROUTE } from './metrics/observers.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
-import type { PowerService } from './services/power-service.js';
-import './http/fastify-types.js';
+import type { AccessCache } from './services/access-cache.js';
+import type { ActionSender } from './services/action-sender.js';
 import { clientAddressOf, type ProxyTrust } from './http/client-address.js';
-import { type AccessObserver, Gate } from './http/power-exchange.js';
-import { createPowerLane } from './http/power-lane.js';
-import {
-  type RequestObserver,
-  recordRequests,
-  UNMATCHED_ROUTE,
-} from './http/hooks/record-requests.js';
-import { RequestLogController } from './http/log-controller.js';
+import { HttpConventions } from './http/conventions.js';
+import { PowerPipeline } from './http/power-pipeline.js';
+import { directPowerTransport } from './http/transports/direct-power.js';
+import { registerPowerRoutes } from './http/transports/fastify-power.js';
 import { deferredChildLoggers } from './http/request-logger.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
 import { registerOpenApiDocument } from './http/openapi/document.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerOpenApiRoute } from './http/routes/openapi-route.js';
-import { registerPowerRoutes } from './http/routes/power-routes.js';
 import { acceptAsIs } from './http/schemas/accept-as-is.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
+  readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
-  readonly power: PowerService;
+  readonly sender: ActionSender;
   readonly audit: AuditWriter;
   readonly checkStore: () => Promise<void>;
   /** Which peers to believe about the client address in `X-Forwarded-For` (load balancers). */
   readonly trustProxy?: TrustProxy;
-  /** Told about every answered request and every refusal of the guard (metrics). */
-  readonly observer?: RequestObserver & AccessObserver;
+  /** Told about every answered request and every refusal of authentication or limit (metrics). */
+  readonly observer?: ServiceObserver | undefined;
 }
 
 export interface App {
@@ -64,20 +61,23 @@ const numberOr = (value: unknown, fallback: number): number =>
 
 /** Builds the HTTP application. It does not listen and reads no environment. */
 export const buildApp = (deps: AppDependencies): App => {
-  let draining = false;
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const logController = new RequestLogController(deps.logger);
+  const conventions = new HttpConventions(deps.logger, deps.observer);
   const trustProxy = fastifyTrustProxy(deps.trustProxy ?? false);
-  const gate = new Gate(deps.authenticator, deps.limiter, deps.observer);
-  const lane = createPowerLane({
-    gate,
-    power: deps.power,
+  const pipeline = new PowerPipeline({
+    caches: deps.caches,
+    authenticator: deps.authenticator,
+    limiter: deps.limiter,
+    sender: deps.sender,
     audit: deps.audit,
+    observer: deps.observer,
+  });
+  const direct = directPowerTransport({
+    pipeline,
+    conventions,
     logger: deps.logger,
     clientAddress: clientAddressOf(trustProxy),
-    isDraining: () => draining,
-    ...(deps.observer === undefined ? {} : { observer: deps.observer }),
   });
   let handle: App['handle'] = () => {
     throw new Error('the HTTP server is not built yet');
@@ -86,7 +86,7 @@ export const buildApp = (deps: AppDependencies): App => {
     // The server Fastify would build, with the direct power path in front of Fastify's handler.
     serverFactory: (fastifyHandler, options) => {
       handle = (req, res) => {
-        if (!lane(req, res)) fastifyHandler(req, res);
+        if (!direct(req, res)) fastifyHandler(req, res);
       };
       const server = createServer(handle);
       // The time-outs Fastify sets on a server it builds itself (its defaults: none is passed).
@@ -96,7 +96,8 @@ export const buildApp = (deps: AppDependencies): App => {
       return server;
     },
     loggerInstance,
-    logController,
+    // The completion line of every request is written by the conventions, as on the direct path.
+    disableRequestLogging: true,
     childLoggerFactory: deferredChildLoggers(deps.logger),
     genReqId: requestIdOf,
     requestIdHeader: false,
@@ -107,42 +108,34 @@ export const buildApp = (deps: AppDependencies): App => {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     trustProxy,
-    clientErrorHandler: clientErrorHandler(deps.logger),
-    // Errors found before routing (a malformed URL) skip the hooks and the request log line:
-    // the request id, the log line and the count happen here.
+    clientErrorHandler: clientErrorHandler(conventions),
+    // Errors found before routing (a malformed URL) skip the hooks: the request id, the
+    // completion line and the count happen here.
     frameworkErrors: (thrown, request, reply: FastifyReply) => {
       reply.raw.once('finish', () => {
-        logController.requestCompleted(null, request, reply);
-        deps.observer?.requestCompleted(
-          { route: UNMATCHED_ROUTE, method: request.method, status: reply.statusCode },
-          reply.elapsedTime / 1000,
-        );
+        const labels = { route: UNMATCHED_ROUTE, method: request.method, status: reply.statusCode };
+        conventions.completed(labels, reply.elapsedTime / 1000, reply.log, () => request);
       });
+      if (conventions.draining) reply.header('connection', 'close');
       void sendError(reply.header(REQUEST_ID_HEADER, request.id), toApiError(thrown).error);
     },
   });
 
-  fastify.decorateRequest('principal', null);
-  fastify.decorateRequest('power', null);
-  fastify.decorateRequest('trace', null);
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    if (draining) reply.header('connection', 'close');
-    done();
-  });
-  if (deps.observer !== undefined) recordRequests(fastify, deps.observer);
-
+  conventions.install(fastify);
   // Route schemas document the contract; the rules (what confirms, which ids exist) live in the
-  // domain and the services, so request schemas never reject or coerce anything.
+  // pipeline and the domain, so request schemas never reject or coerce anything.
   fastify.setValidatorCompiler(acceptAsIs);
   registerBodyParsers(fastify);
-  registerErrorHandling(fastify, deps.audit);
+  registerErrorHandling(fastify);
   // The generator sees only routes registered after it, so the routes load as a plugin after it.
   registerOpenApiDocument(fastify);
   registerDocsPage(fastify);
   void fastify.register(async (api) => {
-    registerHealthRoutes(api, { checkStore: deps.checkStore, isDraining: () => draining });
-    registerPowerRoutes(api, { gate, power: deps.power, audit: deps.audit });
+    registerHealthRoutes(api, {
+      checkStore: deps.checkStore,
+      isDraining: () => conventions.draining,
+    });
+    registerPowerRoutes(api, { pipeline, conventions });
     registerOpenApiRoute(api);
   });
 
@@ -152,7 +145,7 @@ export const buildApp = (deps: AppDependencies): App => {
       handle(req, res);
     },
     drain: () => {
-      draining = true;
+      conventions.drain();
     },
   };
 };

@@ -12,10 +12,10 @@ import { SecretBox, type SecretSealer } from './secrets/secret-box.js';
 import { MemoryRateLimiter } from './ratelimit/memory-rate-limiter.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
-import { Directory } from './services/directory.js';
+import { AccessCache } from './services/access-cache.js';
 import { Inventory } from './services/inventory.js';
 import { KeyService } from './services/key-service.js';
-import { PowerService } from './services/power-service.js';
+import { ActionSender } from './services/action-sender.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
 import type { ProviderType, Store } from './store/store.js';
@@ -29,10 +29,11 @@ export interface Container {
   readonly providers: ProviderRegistry;
   /** Seals and opens provider credentials. */
   readonly secrets: SecretSealer;
-  readonly directory: Directory;
+  /** Keys and machines as the request path reads them. */
+  readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
-  readonly power: PowerService;
+  readonly sender: ActionSender;
   readonly audit: AuditWriter;
   readonly inventory: Inventory;
   readonly keys: KeyService;
@@ -109,8 +110,8 @@ export const createContainer = async (
     defaultTimeoutMs: config.providerTimeoutMs,
     secrets,
   });
-  const directory = new Directory(store, providers);
-  const authenticator = new Authenticator({ directory, keys: store.keys, logger });
+  const caches = new AccessCache(store, providers);
+  const authenticator = new Authenticator({ caches, keys: store.keys, logger });
   const policy = { limit: config.rateLimitPerMinute, windowMs: 60_000 };
   let limiter: RateLimiter;
   try {
@@ -141,10 +142,10 @@ export const createContainer = async (
     kinds,
     providers,
     secrets,
-    directory,
+    caches,
     authenticator,
     limiter,
-    power: new PowerService(directory, providers, metrics ?? undefined),
+    sender: new ActionSender(providers, metrics ?? undefined),
     audit,
     inventory: new Inventory(store, kinds, secrets),
     keys: new KeyService(store),

@@ -17,13 +17,14 @@ export interface RunningServer {
 export const appFor = (container: Container): App =>
   buildApp({
     logger: container.logger,
+    caches: container.caches,
     authenticator: container.authenticator,
     limiter: container.limiter,
-    power: container.power,
+    sender: container.sender,
     audit: container.audit,
     checkStore: () => container.store.ping(),
     trustProxy: container.config.trustProxy,
-    ...(container.metrics === null ? {} : { observer: container.metrics }),
+    observer: container.metrics ?? undefined,
   });
 
 export const startServer = async (
@@ -35,7 +36,7 @@ export const startServer = async (
   let url: string;
   let metricsServer: MetricsServer | null = null;
   try {
-    await container.directory.prepare();
+    await container.caches.prepare();
     url = await app.fastify.listen({ host: config.host, port: config.port });
     if (container.metrics !== null && config.metricsPort !== null) {
       metricsServer = await startMetricsServer(container.metrics, {

@@ -2,11 +2,11 @@ import type { Principal } from '../domain/access.js';
 import { bearerToken, digestMatches, hashApiKey, isWellFormedApiKey } from '../domain/api-key.js';
 import type { Logger } from '../logger.js';
 import { andThen, type MaybePromise } from '../lib/maybe-async.js';
-import type { Directory, KnownKey } from '../services/directory.js';
+import type { AccessCache, KnownKey } from '../services/access-cache.js';
 import type { KeyStore } from '../store/store.js';
 
 export interface AuthenticatorOptions {
-  readonly directory: Directory;
+  readonly caches: AccessCache;
   readonly keys: KeyStore;
   readonly logger: Logger;
   /** How often `last_used_at` is written back, batched. */
@@ -20,7 +20,7 @@ export interface AuthenticatorOptions {
  * the same `null`, so a caller cannot tell a revoked key from an unknown one.
  */
 export class Authenticator {
-  readonly #directory: Directory;
+  readonly #caches: AccessCache;
   readonly #keys: KeyStore;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -28,7 +28,7 @@ export class Authenticator {
   readonly #flusher: NodeJS.Timeout;
 
   constructor(options: AuthenticatorOptions) {
-    this.#directory = options.directory;
+    this.#caches = options.caches;
     this.#keys = options.keys;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
@@ -36,13 +36,15 @@ export class Authenticator {
     this.#flusher.unref();
   }
 
-  /** Synchronous when the key is in the cache (or known to be unknown). */
+  /**
+   * Synchronous when the key is in the cache (or known to be unknown). The caches must have taken
+   * in configuration changes first (`AccessCache.refresh`).
+   */
   authenticate(authorization: string | undefined): MaybePromise<Principal | null> {
     const token = bearerToken(authorization);
     if (token === null || !isWellFormedApiKey(token)) return null;
-    this.#directory.refresh();
     const hash = hashApiKey(token);
-    return andThen(this.#directory.keyByHash(hash), (known) => this.#check(known, hash));
+    return andThen(this.#caches.keyByHash(hash), (known) => this.#check(known, hash));
   }
 
   #check(known: KnownKey | undefined, hash: string): Principal | null {

@@ -1,5 +1,3 @@
-import { ApiError, shared, sharedBy } from './errors.js';
-
 export type ResourceType = 'vps' | 'game';
 export type PowerAction = 'start' | 'stop' | 'reset' | 'restart' | 'kill';
 
@@ -24,8 +22,6 @@ export interface PowerFamily {
   readonly actions: readonly PowerAction[];
   /** Actions that need `force=true`. */
   readonly confirm: ReadonlySet<PowerAction>;
-  /** The 403 answered for an id outside the key's scope, known or not. */
-  readonly denied: () => ApiError;
 }
 
 export const VPS_FAMILY: PowerFamily = Object.freeze({
@@ -37,7 +33,6 @@ export const VPS_FAMILY: PowerFamily = Object.freeze({
   exampleId: 'vps_123',
   actions: Object.freeze(['start', 'stop', 'reset'] as const),
   confirm: new Set<PowerAction>(['reset']),
-  denied: shared(() => new ApiError(403, 'unauthorized', 'You do not have access to this VPS')),
 });
 
 export const GAME_FAMILY: PowerFamily = Object.freeze({
@@ -49,48 +44,12 @@ export const GAME_FAMILY: PowerFamily = Object.freeze({
   exampleId: 'srv_123',
   actions: Object.freeze(['start', 'stop', 'restart', 'kill'] as const),
   confirm: new Set<PowerAction>(['kill']),
-  denied: shared(
-    () => new ApiError(403, 'forbidden', 'You do not have access to this game server'),
-  ),
 });
 
 export const FAMILIES: readonly PowerFamily[] = [VPS_FAMILY, GAME_FAMILY];
 
 export const familyOf = (type: ResourceType): PowerFamily =>
   type === 'vps' ? VPS_FAMILY : GAME_FAMILY;
-
-const capitalised = (action: PowerAction): string =>
-  action.charAt(0).toUpperCase() + action.slice(1);
-
-/** `Start action sent`, as in the reference. */
-export const successMessage = (action: PowerAction): string => `${capitalised(action)} action sent`;
-
-export const confirmationRequired = sharedBy(
-  (action: PowerAction) =>
-    new ApiError(400, 'confirmation_required', `${capitalised(action)} requires force=true`),
-);
-
-/** The success body of the reference, field order included. */
-export const successBody = (
-  family: PowerFamily,
-  action: PowerAction,
-  id: string,
-): Readonly<Record<string, string | boolean>> => ({
-  success: true,
-  action,
-  [family.idField]: id,
-  status: 'requested',
-  message: successMessage(action),
-});
-
-/**
- * `successBody` as JSON text, for one family and action: the fixed parts are serialised once, only
- * the id per request. `JSON.stringify` of the whole body gives the same bytes.
- */
-export const successJson = (family: PowerFamily, action: PowerAction): ((id: string) => string) => {
-  const [head, tail] = JSON.stringify(successBody(family, action, '\u0000')).split('"\\u0000"');
-  return (id) => `${head ?? ''}${JSON.stringify(id)}${tail ?? ''}`;
-};
 
 /**
  * Confirmation is exactly `force=true` in the query string, or `force` set to `true` or `"true"`

@@ -1,20 +1,39 @@
-import type { FastifyRequest } from 'fastify';
-import type { AuditSubject } from './power-exchange.js';
+import type { Principal } from '../domain/access.js';
+import type { PowerAction, PowerFamily } from '../domain/power.js';
+import { storableId } from '../domain/untrusted-text.js';
+import type { ProviderTrace } from '../services/action-sender.js';
+import type { AuditEntry } from '../store/store.js';
 
-/**
- * What the audit record of a request is made of, or `null` when the request is not one to record
- * (not a power route, or not authenticated).
- */
-export const auditSubjectOf = (request: FastifyRequest): AuditSubject | null => {
-  const { power, principal } = request;
-  if (power === null || principal === null) return null;
-  const params = request.params as Readonly<Record<string, string | undefined>>;
+/** What the audit record of an authenticated power request is made of. */
+export interface AuditFacts {
+  readonly requestId: string;
+  readonly route: { readonly family: PowerFamily; readonly action: PowerAction };
+  readonly principal: Principal;
+  readonly resourceId: string;
+  readonly clientIp: string | undefined;
+  /** What the provider said, once it was asked. */
+  readonly trace: ProviderTrace | null;
+  readonly status: number;
+  readonly error: string | null;
+}
+
+/** The audit record of a power request, its answer's status and error code included. */
+export const auditEntryOf = (facts: AuditFacts): AuditEntry => {
+  const { principal, route, trace } = facts;
   return {
-    requestId: request.id,
-    route: power,
-    principal,
-    resourceId: params[power.family.pathParam] ?? '',
-    clientIp: request.ip,
-    trace: request.trace,
+    at: Date.now(),
+    requestId: facts.requestId,
+    keyId: principal.keyId,
+    customerId: principal.customerId,
+    resourceType: route.family.type,
+    resourceId: storableId(facts.resourceId),
+    action: route.action,
+    status: facts.status,
+    error: facts.error,
+    clientIp: facts.clientIp ?? null,
+    provider: trace?.provider ?? null,
+    upstreamStatus: trace?.upstreamStatus ?? null,
+    upstreamDetail: trace?.upstreamDetail ?? null,
+    taskRef: trace?.taskRef ?? null,
   };
 };

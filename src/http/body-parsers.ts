@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Errors } from '../domain/errors.js';
+import { Errors } from './api-errors.js';
 
 /** Power requests carry at most `{"force": true}`; anything near this size is not a client of ours. */
 export const BODY_LIMIT_BYTES = 16 * 1024;

@@ -1,39 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditWriter } from '../audit/audit-writer.js';
-import { type ApiError, Errors } from '../domain/errors.js';
-import type { Logger } from '../logger.js';
-import { auditSubjectOf } from './audit-entry.js';
-import { settleRefusal } from './power-exchange.js';
+import { type ApiError, Errors } from './api-errors.js';
+import { JSON_TYPE, type HttpConventions } from './conventions.js';
+import { toApiError } from './error-mapping.js';
 
 /**
- * The one place that renders errors: ours, the framework's, unknown routes and malformed HTTP all
- * leave as `{"success": false, "error": code, "message": text}`. A refused power request is
- * recorded in the audit log before its reply.
+ * The one place that renders Fastify's errors: ours, the framework's, unknown routes and malformed
+ * HTTP all leave as `{"success": false, "error": code, "message": text}`. It renders only: the
+ * power pipeline answers (and records) its own refusals, and never reaches it.
  */
-export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter): void => {
+export const registerErrorHandling = (app: FastifyInstance): void => {
   app.setNotFoundHandler(async () => {
     throw Errors.notFound();
   });
-
-  const send = (reply: FastifyReply, error: ApiError): void => {
+  app.setErrorHandler((thrown: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { error, expected } = toApiError(thrown);
+    if (!expected) request.log.error({ err: thrown }, 'request failed');
     void sendError(reply, error);
-  };
-
-  app.setErrorHandler(
-    (thrown: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> | void => {
-      const settled = settleRefusal(thrown, auditSubjectOf(request), request.log, audit);
-      if (!(settled instanceof Promise)) {
-        send(reply, settled);
-        return;
-      }
-      return settled.then((error) => {
-        send(reply, error);
-      });
-    },
-  );
+  });
 };
 
 /**
@@ -41,31 +25,14 @@ export const registerErrorHandling = (app: FastifyInstance, audit: AuditWriter):
  * string: the routes' response schemas document errors, they never shape the bytes.
  */
 export const sendError = (reply: FastifyReply, error: ApiError): FastifyReply =>
-  reply
-    .code(error.statusCode)
-    .headers(error.headers)
-    .type('application/json; charset=utf-8')
-    .send(error.json);
-
-const rawResponse = (error: ApiError, requestId: string): string => {
-  const body = error.json;
-  return [
-    `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ''}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    `X-Request-Id: ${requestId}`,
-    'Connection: close',
-    '',
-    body,
-  ].join('\r\n');
-};
+  reply.code(error.statusCode).headers(error.headers).type(JSON_TYPE).send(error.json);
 
 /**
- * Requests too broken to reach the router (oversized headers, bad HTTP) get the same envelope, and
- * a fresh request id: whatever the client sent cannot be trusted to have been read.
+ * Requests too broken to reach the router (oversized headers, bad HTTP, not received in time) get
+ * the same envelope.
  */
 export const clientErrorHandler =
-  (logger: Logger) =>
+  (conventions: HttpConventions) =>
   (error: Error & { code?: string }, socket: Socket): void => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const apiError =
@@ -74,8 +41,6 @@ export const clientErrorHandler =
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? Errors.requestTimeout()
           : Errors.invalidRequest('Malformed HTTP request');
-    const requestId = randomUUID();
-    logger.debug({ code: error.code, reqId: requestId }, 'client error');
-    if (socket.writable) socket.end(rawResponse(apiError, requestId));
+    if (socket.writable) socket.end(conventions.rawAnswer(apiError, error.code));
     else socket.destroy();
   };

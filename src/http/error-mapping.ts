@@ -1,4 +1,4 @@
-import { ApiError, Errors, isApiError } from '../domain/errors.js';
+import { ApiError, Errors, isApiError } from './api-errors.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import { BODY_LIMIT_BYTES } from './body-parsers.js';
 
@@ -31,10 +31,7 @@ export const toApiError = (
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { error: Errors.invalidJson(), expected: true };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return {
-        error: Errors.invalidRequest('Content-Length does not match the request body'),
-        expected: true,
-      };
+      return { error: Errors.contentLengthMismatch(), expected: true };
     case 'FST_ERR_BAD_URL':
       return { error: Errors.invalidRequest('Malformed request URL'), expected: true };
     case 'FST_ERR_VALIDATION':

@@ -1,6 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApiError, Errors } from '../domain/errors.js';
+import { type ApiError, Errors } from '../http/api-errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 

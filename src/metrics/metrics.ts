@@ -1,8 +1,11 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { FAMILIES, type PowerAction, type ResourceType } from '../domain/power.js';
-import type { AuthenticationFailure } from '../http/power-exchange.js';
-import type { RequestLabels } from '../http/hooks/record-requests.js';
-import type { ProviderCallOutcome } from '../services/power-service.js';
+import type {
+  AuthenticationFailure,
+  ProviderCallOutcome,
+  RequestLabels,
+  ServiceObserver,
+} from './observers.js';
 
 const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
@@ -16,7 +19,7 @@ const AUTHENTICATION_FAILURES: readonly AuthenticationFailure[] = ['missing', 'i
  * templates, methods, statuses, families, actions, provider names and outcomes; never a key,
  * customer or resource id, and never a raw URL.
  */
-export class Metrics {
+export class Metrics implements ServiceObserver {
   readonly #registry = new Registry();
   readonly #requests: Counter<keyof RequestLabels>;
   readonly #requestDuration: Histogram<keyof RequestLabels>;

@@ -2,14 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { canAccess, type Principal } from '../../src/domain/access.js';
 import { parseDuration } from '../../src/domain/duration.js';
 import { isValidId } from '../../src/domain/ids.js';
-import {
-  FAMILIES,
-  GAME_FAMILY,
-  isConfirmed,
-  successBody,
-  successJson,
-  VPS_FAMILY,
-} from '../../src/domain/power.js';
+import { FAMILIES, GAME_FAMILY, isConfirmed, VPS_FAMILY } from '../../src/domain/power.js';
+import { successBody, successJson } from '../../src/http/power-answers.js';
 
 describe('durations', () => {
   it.each([

@@ -3,7 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { HTTPMethods, LightMyRequestResponse, RouteOptions } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PowerRoute } from '../../src/http/fastify-types.js';
+import type { PowerRoute } from '../../src/http/power-pipeline.js';
 import type { SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import { bearer, expectError } from '../helpers/expect-http.js';
 import { FAMILY_CASES, type FamilyCase } from '../helpers/families.js';

@@ -1,5 +1,5 @@
 import { KEY_LENGTH, KEY_PREFIX } from '../../domain/api-key.js';
-import { type ApiError, Errors } from '../../domain/errors.js';
+import { type ApiError, Errors } from '../api-errors.js';
 import { FAMILIES } from '../../domain/power.js';
 import { BODY_LIMIT_BYTES } from '../body-parsers.js';
 

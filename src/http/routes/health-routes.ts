@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Errors } from '../../domain/errors.js';
+import { Errors } from '../api-errors.js';
 import { livenessSchema, readinessSchema } from '../schemas/health-schema.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify';
-import { Errors } from '../../domain/errors.js';
+import { Errors } from '../api-errors.js';
 import { methodNotAllowedSchema } from '../schemas/method-not-allowed-schema.js';
 
 /** Every other method on a known path answers 405 with `Allow`, before any authentication. */

@@ -1,4 +1,4 @@
-import type { ApiError, ErrorCode } from '../../domain/errors.js';
+import type { ApiError, ErrorCode } from '../api-errors.js';
 
 /**
  * Route schemas document heo-power's HTTP contract for the OpenAPI document; they never decide

@@ -1,5 +1,5 @@
 import type { FastifySchema } from 'fastify';
-import { Errors } from '../../domain/errors.js';
+import { Errors } from '../api-errors.js';
 import { errorResponse, requestHeaders, requestIdHeader, TAGS } from './common.js';
 
 const statusBody = (status: string, description: string) => ({

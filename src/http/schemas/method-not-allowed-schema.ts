@@ -1,5 +1,5 @@
 import type { FastifySchema } from 'fastify';
-import { Errors } from '../../domain/errors.js';
+import { Errors } from '../api-errors.js';
 import { errorResponse, TAGS } from './common.js';
 
 /** Every other method on a known path: 405 with the methods the path serves in `Allow`. */

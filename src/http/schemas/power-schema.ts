@@ -1,12 +1,12 @@
 import type { FastifySchema } from 'fastify';
-import { Errors } from '../../domain/errors.js';
+import { Errors } from '../api-errors.js';
+import type { PowerAction, PowerFamily } from '../../domain/power.js';
 import {
   confirmationRequired,
-  type PowerAction,
-  type PowerFamily,
+  deniedError,
   successBody,
   successMessage,
-} from '../../domain/power.js';
+} from '../power-answers.js';
 import { BODY_LIMIT_BYTES } from '../body-parsers.js';
 import {
   BEARER_AUTH,
@@ -152,7 +152,7 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
           {
             name: 'denied',
             summary: `The ${noun} is not within the key's scope`,
-            error: family.denied(),
+            error: deniedError(family),
           },
           {
             name: 'insufficient_scope',

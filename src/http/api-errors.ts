@@ -1,5 +1,5 @@
 /**
- * The one error model of heo-power. Every failure a client can see is an `ApiError` with an HTTP
+ * The one error model of heo-power's HTTP answers. Every failure a client can see is an `ApiError` with an HTTP
  * status, a stable machine-readable code and a human message; one error handler renders it as
  * `{"success": false, "error": code, "message": message}`.
  */
@@ -106,6 +106,12 @@ export const Errors = {
   providerError: shared(() => new ApiError(502, 'provider_error', 'Failed to send action')),
   invalidJson: shared(() => new ApiError(400, 'invalid_request', 'Request body is not valid JSON')),
   invalidRequest: (message: string) => new ApiError(400, 'invalid_request', message),
+  bodyIncomplete: shared(
+    () => new ApiError(400, 'invalid_request', 'The request body was not received completely'),
+  ),
+  contentLengthMismatch: shared(
+    () => new ApiError(400, 'invalid_request', 'Content-Length does not match the request body'),
+  ),
   payloadTooLarge: sharedBy(
     (limitBytes: number) =>
       new ApiError(413, 'payload_too_large', `Request body must not exceed ${limitBytes} bytes`),

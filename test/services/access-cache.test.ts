@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../../src/domain/api-key.js';
-import { Directory, type DirectoryOptions } from '../../src/services/directory.js';
+import { AccessCache, type AccessCacheOptions } from '../../src/services/access-cache.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { TestService } from '../helpers/test-service.js';
 
 const neverSeen = (): string => hashApiKey(generateApiKey().plaintext);
 
-describe.each(BACKENDS)('the directory of keys on $name', (backend) => {
+describe.each(BACKENDS)('the access cache of keys on $name', (backend) => {
   let service: TestService;
   let known: string;
 
@@ -17,11 +17,11 @@ describe.each(BACKENDS)('the directory of keys on $name', (backend) => {
   });
   afterEach(async () => service.close());
 
-  const directory = (options: DirectoryOptions = {}): Directory =>
-    new Directory(service.store, service.container.providers, options);
+  const caches = (options: AccessCacheOptions = {}): AccessCache =>
+    new AccessCache(service.store, service.container.providers, options);
 
   it('refuses a never-seen key from memory: with the key table gone, still no store error', async () => {
-    const keys = directory();
+    const keys = caches();
     await keys.prepare();
     await service.storage?.breakKeyTable();
     for (let i = 0; i < 50; i += 1) expect(keys.keyByHash(neverSeen())).toBeUndefined();
@@ -30,14 +30,14 @@ describe.each(BACKENDS)('the directory of keys on $name', (backend) => {
   });
 
   it('asks the store for never-seen keys when there are more keys than it may hold', async () => {
-    const keys = directory({ digestSetLimit: 1 });
+    const keys = caches({ digestSetLimit: 1 });
     await keys.prepare();
     await service.storage?.breakKeyTable();
     await expect(Promise.resolve().then(() => keys.keyByHash(neverSeen()))).rejects.toThrow();
   });
 
   it('finds a key created after the digests were read, and holds the new set after that', async () => {
-    const keys = directory();
+    const keys = caches();
     await keys.prepare();
     const created = hashApiKey((await service.createKey('cus_a')).key);
     keys.refresh();

@@ -13,7 +13,7 @@ export interface KnownKey {
   readonly digest: Buffer;
 }
 
-export interface DirectoryOptions {
+export interface AccessCacheOptions {
   readonly keyCacheSize?: number;
   readonly resourceCacheSize?: number;
   /** Up to this many stored keys, every digest is held in memory (see `keyByHash`). */
@@ -38,7 +38,7 @@ const toPrincipal = (key: StoredApiKey): Principal => ({
  * different keys a brute-force attempt tries. The set is dropped with the caches on every change
  * and read again on a later request; until it is back, lookups go to the store as before.
  */
-export class Directory {
+export class AccessCache {
   readonly #store: Store;
   readonly #providers: ProviderRegistry;
   readonly #keys: BoundedCache<string, KnownKey>;
@@ -55,7 +55,7 @@ export class Directory {
   /** That read; it never rejects. */
   #digestsRead: Promise<void> = Promise.resolve();
 
-  constructor(store: Store, providers: ProviderRegistry, options: DirectoryOptions = {}) {
+  constructor(store: Store, providers: ProviderRegistry, options: AccessCacheOptions = {}) {
     this.#store = store;
     this.#providers = providers;
     const keys = options.keyCacheSize ?? 10_000;

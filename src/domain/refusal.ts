@@ -1,0 +1,55 @@
+/**
+ * Why a power request is not carried out, as the rules see it: a value with a stable code, never
+ * an exception and never an HTTP error. One table in `http/` turns each code into the published
+ * status, error code and message.
+ */
+export type RefusalCode =
+  /** No key, another scheme, a malformed, unknown, revoked or expired key. */
+  | 'unauthenticated'
+  /** The key used up its requests of the current window. */
+  | 'rate_limited'
+  /** The body is not JSON (or poisons prototypes). */
+  | 'body_malformed'
+  /** The body is larger than the limit. */
+  | 'body_too_large'
+  /** The body is not labelled as JSON, or is encoded (`Content-Encoding`). */
+  | 'body_not_json'
+  /** The body's length is not what `Content-Length` said. */
+  | 'body_length_mismatch'
+  /** The client stopped sending its body. */
+  | 'body_incomplete'
+  /** The machine is unknown, another customer's, or outside the key's list: one refusal. */
+  | 'resource_denied'
+  /** A read key asked for a power action. */
+  | 'insufficient_scope'
+  /** A destructive action without `force=true`. */
+  | 'confirmation_required'
+  /** The back-end did not accept the action. */
+  | 'provider_failed'
+  /** The store could not be reached within its deadline. */
+  | 'store_unavailable'
+  /** A fault of ours. */
+  | 'internal';
+
+export interface Refusal {
+  readonly code: RefusalCode;
+}
+
+const refusal = (code: RefusalCode): Refusal => Object.freeze({ code });
+
+/** Every refusal, built once: they are the hot path of brute force and of clients over a limit. */
+export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.freeze({
+  unauthenticated: refusal('unauthenticated'),
+  rate_limited: refusal('rate_limited'),
+  body_malformed: refusal('body_malformed'),
+  body_too_large: refusal('body_too_large'),
+  body_not_json: refusal('body_not_json'),
+  body_length_mismatch: refusal('body_length_mismatch'),
+  body_incomplete: refusal('body_incomplete'),
+  resource_denied: refusal('resource_denied'),
+  insufficient_scope: refusal('insufficient_scope'),
+  confirmation_required: refusal('confirmation_required'),
+  provider_failed: refusal('provider_failed'),
+  store_unavailable: refusal('store_unavailable'),
+  internal: refusal('internal'),
+});

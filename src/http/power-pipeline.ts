@@ -1,0 +1,359 @@
+import type { IncomingMessage } from 'node:http';
+import type { AuditWriter } from '../audit/audit-writer.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { canAccess, type Principal, scopeAllows } from '../domain/access.js';
+import { isValidId } from '../domain/ids.js';
+import { isConfirmed, type PowerAction, type PowerFamily } from '../domain/power.js';
+import { type Refusal, Refusals } from '../domain/refusal.js';
+import type { MaybePromise } from '../lib/maybe-async.js';
+import type { Log } from '../logger.js';
+import type { AccessObserver } from '../metrics/observers.js';
+import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.js';
+import type { AccessCache } from '../services/access-cache.js';
+import { type ActionSender, emptyTrace, type ProviderTrace } from '../services/action-sender.js';
+import { StoreUnavailableError } from '../store/errors.js';
+import type { AuditEntry, ResourceRecord } from '../store/store.js';
+import type { ApiError } from './api-errors.js';
+import { auditEntryOf } from './audit-entry.js';
+import { BODY_LIMIT_BYTES } from './body-parsers.js';
+import type { Answer } from './conventions.js';
+import { refusalError, successJson } from './power-answers.js';
+import { readBody } from './request-body.js';
+
+/** A power endpoint: one action of one family, and its route template (the metrics label). */
+export interface PowerRoute {
+  readonly family: PowerFamily;
+  readonly action: PowerAction;
+  /** `/v1/hosting/cloud/vps-custom/:id/start`, as the router names it. */
+  readonly template: string;
+  /** The success body for an id. */
+  readonly success: (id: string) => string;
+}
+
+export const powerTemplate = (family: PowerFamily, action: PowerAction): string =>
+  `${family.basePath}/:${family.pathParam}/${action}`;
+
+export const powerRoute = (family: PowerFamily, action: PowerAction): PowerRoute => ({
+  family,
+  action,
+  template: powerTemplate(family, action),
+  success: successJson(family, action),
+});
+
+/** What a transport knows about a power request when it hands it over. */
+export interface PowerRequest {
+  readonly route: PowerRoute;
+  /** The id as the path gave it (percent-decoded), well-formed or not. */
+  readonly resourceId: string;
+  readonly authorization: string | undefined;
+  /** The parsed query string (`force=true` confirms), or `null` when there is none. */
+  readonly query: unknown;
+  /** The request itself, whose body is read in the body step. */
+  readonly raw: IncomingMessage;
+  readonly requestId: string;
+  /** Worked out only when something needs it: an audit row or a log line. */
+  readonly clientAddress: () => string | undefined;
+  readonly log: Log;
+}
+
+/** How a power request ended: its answer, and the audit record it wrote or could not write. */
+export interface PowerAnswer extends Answer {
+  /** `null` for requests that are not recorded (401). */
+  readonly audit: AuditEntry | null;
+  /** Whether `audit` was committed. */
+  readonly audited: boolean;
+}
+
+/** One power request on its way through the steps: what each step learnt. */
+interface Passage {
+  readonly request: PowerRequest;
+  principal: Principal | null;
+  limit: RateLimitDecision | null;
+  confirmed: boolean;
+  resource: ResourceRecord | undefined;
+  /** What the provider said, once it was asked. */
+  trace: ProviderTrace | null;
+}
+
+/** A step refuses (a value), lets the request go on (`null`), or throws for a fault. */
+type Step = (passage: Passage) => MaybePromise<Refusal | null>;
+
+export interface PowerPipelineDependencies {
+  readonly caches: AccessCache;
+  readonly authenticator: Authenticator;
+  readonly limiter: RateLimiter;
+  readonly sender: ActionSender;
+  readonly audit: AuditWriter;
+  readonly observer?: AccessObserver | undefined;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The four `RateLimit-*` headers of a decision, as name, value, name, value... */
+export const rateLimitHeaders = (decision: RateLimitDecision): string[] => [
+  'ratelimit-limit',
+  String(decision.limit),
+  'ratelimit-remaining',
+  String(decision.remaining),
+  'ratelimit-reset',
+  String(decision.resetSeconds),
+  'ratelimit-policy',
+  `${decision.limit};w=60`,
+];
+
+/**
+ * The rules of a power request, in the order they apply, for every transport: the first step
+ * that refuses answers. Each step is synchronous when what it needs is at hand (a cached key and
+ * machine, the in-memory limit) and returns a promise only when it waits.
+ *
+ * 1. the caches take in any configuration change (a revoked key, a moved machine);
+ * 2. authentication: the Bearer key → 401;
+ * 3. the key's rate limit (it consumes quota, so only for a good key) → 429;
+ * 4. the body, read only now (malformed 400, too large 413, not JSON 415);
+ * 5. resource access: unknown and foreign ids alike → 403;
+ * 6. the key's scope → 403 `insufficient_scope`;
+ * 7. confirmation of a destructive action → 400;
+ * 8. the provider → 502;
+ * 9. the audit record, committed before the answer (every refusal after 2 too) → 200.
+ */
+export class PowerPipeline {
+  readonly #caches: AccessCache;
+  readonly #authenticator: Authenticator;
+  readonly #limiter: RateLimiter;
+  readonly #sender: ActionSender;
+  readonly #audit: AuditWriter;
+  readonly #observer: AccessObserver | undefined;
+  readonly #steps: readonly Step[];
+
+  constructor(deps: PowerPipelineDependencies) {
+    this.#caches = deps.caches;
+    this.#authenticator = deps.authenticator;
+    this.#limiter = deps.limiter;
+    this.#sender = deps.sender;
+    this.#audit = deps.audit;
+    this.#observer = deps.observer;
+    this.#steps = [
+      this.#authenticate,
+      this.#limitRate,
+      this.#readBody,
+      this.#checkAccess,
+      this.#checkScope,
+      this.#checkConfirmation,
+      this.#callProvider,
+    ];
+  }
+
+  /** Never rejects: every outcome, faults included, is an answer. */
+  run(request: PowerRequest): MaybePromise<PowerAnswer> {
+    const passage: Passage = {
+      request,
+      principal: null,
+      limit: null,
+      confirmed: false,
+      resource: undefined,
+      trace: null,
+    };
+    try {
+      this.#caches.refresh();
+      const outcome = this.#from(passage, 0);
+      if (outcome instanceof Promise) {
+        return outcome.then(
+          (refusal) => this.#settle(passage, refusal),
+          (thrown: unknown) => this.#failed(passage, thrown),
+        );
+      }
+      return this.#settle(passage, outcome);
+    } catch (error) {
+      return this.#failed(passage, error);
+    }
+  }
+
+  /** Runs the steps from `index` on, synchronously until one of them waits. */
+  #from(passage: Passage, index: number): MaybePromise<Refusal | null> {
+    for (let i = index; i < this.#steps.length; i += 1) {
+      const step = this.#steps[i] as Step;
+      const outcome = step(passage);
+      if (outcome instanceof Promise) {
+        return outcome.then((refusal) => refusal ?? this.#from(passage, i + 1));
+      }
+      if (outcome !== null) return outcome;
+    }
+    return null;
+  }
+
+  readonly #authenticate: Step = (passage) => {
+    const { authorization } = passage.request;
+    const principal = this.#authenticator.authenticate(authorization);
+    const admitted = (found: Principal | null): Refusal | null => {
+      if (found !== null) {
+        passage.principal = found;
+        return null;
+      }
+      this.#observer?.authenticationFailed(authorization === undefined ? 'missing' : 'invalid');
+      return Refusals.unauthenticated;
+    };
+    return principal instanceof Promise ? principal.then(admitted) : admitted(principal);
+  };
+
+  readonly #limitRate: Step = (passage) => {
+    const decision = this.#limiter.consume((passage.principal as Principal).keyId);
+    const counted = (limit: RateLimitDecision): Refusal | null => {
+      passage.limit = limit;
+      if (limit.allowed) return null;
+      const { family, action } = passage.request.route;
+      this.#observer?.rateLimited(family.type, action);
+      return Refusals.rate_limited;
+    };
+    return decision instanceof Promise ? decision.then(counted) : counted(decision);
+  };
+
+  readonly #readBody: Step = (passage) => {
+    const { raw, query } = passage.request;
+    const reading = readBody(raw, BODY_LIMIT_BYTES);
+    const read = (body: Awaited<typeof reading>): Refusal | null => {
+      if (body.refusal !== null) return body.refusal;
+      passage.confirmed = isConfirmed(query, body.value);
+      return null;
+    };
+    return reading instanceof Promise ? reading.then(read) : read(reading);
+  };
+
+  readonly #checkAccess: Step = (passage) => {
+    const { route, resourceId } = passage.request;
+    if (!isValidId(resourceId)) return Refusals.resource_denied;
+    const found = this.#caches.resource(route.family.type, resourceId);
+    const checked = (resource: ResourceRecord | undefined): Refusal | null => {
+      if (resource === undefined || !canAccess(passage.principal as Principal, resource)) {
+        return Refusals.resource_denied;
+      }
+      passage.resource = resource;
+      return null;
+    };
+    return found instanceof Promise ? found.then(checked) : checked(found);
+  };
+
+  readonly #checkScope: Step = (passage) =>
+    scopeAllows((passage.principal as Principal).scope, passage.request.route.action)
+      ? null
+      : Refusals.insufficient_scope;
+
+  readonly #checkConfirmation: Step = (passage) => {
+    const { family, action } = passage.request.route;
+    return family.confirm.has(action) && !passage.confirmed ? Refusals.confirmation_required : null;
+  };
+
+  readonly #callProvider: Step = async (passage) => {
+    const { request } = passage;
+    const trace = emptyTrace();
+    passage.trace = trace;
+    const accepted = await this.#sender.send(
+      passage.resource as ResourceRecord,
+      request.route.action,
+      { requestId: request.requestId, logger: request.log },
+      trace,
+    );
+    return accepted ? null : Refusals.provider_failed;
+  };
+
+  /** The answer to a request the steps let through (`null`) or refused. */
+  #settle(passage: Passage, refusal: Refusal | null): MaybePromise<PowerAnswer> {
+    if (refusal !== null) return this.#refused(passage, refusal);
+    const { route, resourceId } = passage.request;
+    const entry = this.#entry(passage, 200, null);
+    return this.#audit.record(entry).then(
+      () => this.#answer(passage, 200, [], route.success(resourceId), entry, true),
+      (thrown: unknown) => this.#failed(passage, thrown),
+    );
+  }
+
+  /**
+   * A refusal's answer, after its audit record when the key was good. A failed audit write is
+   * logged with the whole record, and the refusal is answered anyway.
+   */
+  #refused(passage: Passage, refusal: Refusal): MaybePromise<PowerAnswer> {
+    const error = this.#errorOf(passage, refusal);
+    // Unauthenticated refusals (the brute-force path) answer at once, without a promise.
+    if (passage.principal === null) return this.#error(passage, error, null, false);
+    const entry = this.#entry(passage, error.statusCode, error.code);
+    if (refusal === Refusals.store_unavailable) {
+      // The store just failed this very request: trying to record the refusal there would only
+      // hold the 503 for another time-out. The log line is the record instead, with what the
+      // provider was asked to do if the request got that far (a cached key and machine).
+      passage.request.log.error(
+        { audit: entry },
+        'store unavailable: answered 503 without an audit record',
+      );
+      return this.#error(passage, error, entry, false);
+    }
+    return this.#audit.record(entry).then(
+      () => this.#error(passage, error, entry, true),
+      (auditError: unknown) => {
+        passage.request.log.error(
+          { err: auditError, audit: entry },
+          'could not record a refused request in the audit log',
+        );
+        return this.#error(passage, error, entry, false);
+      },
+    );
+  }
+
+  /** A fault (a step threw, the audit write failed): 503 when the store is away, else 500. */
+  #failed(passage: Passage, thrown: unknown): MaybePromise<PowerAnswer> {
+    if (thrown instanceof StoreUnavailableError) {
+      if (passage.principal === null) {
+        passage.request.log.error({ err: thrown }, 'request failed');
+      } else {
+        passage.request.log.error(
+          { err: thrown, audit: this.#entry(passage, 503, 'service_unavailable') },
+          'store unavailable: answered 503 without an audit record',
+        );
+      }
+      return this.#error(passage, this.#errorOf(passage, Refusals.store_unavailable), null, false);
+    }
+    passage.request.log.error({ err: thrown }, 'request failed');
+    return this.#refused(passage, Refusals.internal);
+  }
+
+  #errorOf(passage: Passage, refusal: Refusal): ApiError {
+    const { family, action } = passage.request.route;
+    return refusalError(refusal, family, action, passage.limit?.resetSeconds ?? 0);
+  }
+
+  #entry(passage: Passage, status: number, error: string | null): AuditEntry {
+    const { request } = passage;
+    return auditEntryOf({
+      requestId: request.requestId,
+      route: request.route,
+      principal: passage.principal as Principal,
+      resourceId: request.resourceId,
+      clientIp: request.clientAddress(),
+      trace: passage.trace,
+      status,
+      error,
+    });
+  }
+
+  #error(
+    passage: Passage,
+    error: ApiError,
+    audit: AuditEntry | null,
+    audited: boolean,
+  ): PowerAnswer {
+    const headers: string[] = [];
+    for (const name in error.headers) headers.push(name, error.headers[name] ?? '');
+    return this.#answer(passage, error.statusCode, headers, error.json, audit, audited);
+  }
+
+  #answer(
+    passage: Passage,
+    status: number,
+    headers: string[],
+    body: string,
+    audit: AuditEntry | null,
+    audited: boolean,
+  ): PowerAnswer {
+    const limit =
+      passage.limit === null ? headers : [...rateLimitHeaders(passage.limit), ...headers];
+    return { status, headers: limit, contentType: JSON_TYPE, body, audit, audited };
+  }
+}

@@ -1,0 +1,53 @@
+import type { PowerAction, ResourceType } from '../domain/power.js';
+import type { ProviderFailure } from '../providers/provider.js';
+
+/**
+ * What the service tells its observers (the Prometheus metrics, when they are on). Observers must
+ * be cheap and never throw: they are called on the request path.
+ */
+
+/** The route label of requests that matched no route: a path is never a label. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Labels of a completed request. `family` and `action` are set on power routes only. */
+export interface RequestLabels {
+  /** The route template (`/v1/hosting/cloud/vps-custom/:id/start`), or `unmatched`. */
+  readonly route: string;
+  readonly method: string;
+  readonly status: number;
+  readonly family?: ResourceType;
+  readonly action?: PowerAction;
+}
+
+/** Told about every answered request. */
+export interface RequestObserver {
+  requestCompleted(labels: RequestLabels, seconds: number): void;
+}
+
+/** `missing`: no `Authorization` header; `invalid`: anything else that is not a usable key. */
+export type AuthenticationFailure = 'missing' | 'invalid';
+
+/** Told about the refusals of authentication and of the rate limit. */
+export interface AccessObserver {
+  authenticationFailed(reason: AuthenticationFailure): void;
+  rateLimited(family: ResourceType, action: PowerAction): void;
+}
+
+/**
+ * How a provider call ended: accepted (`already_in_state` when the machine was there already), the
+ * `ProviderFailure` of a refusal, or `error` when the adapter threw.
+ */
+export type ProviderCallOutcome = 'accepted' | 'already_in_state' | 'error' | ProviderFailure;
+
+/** Told about every call to a provider. */
+export interface ProviderCallObserver {
+  providerCalled(
+    provider: string,
+    action: PowerAction,
+    outcome: ProviderCallOutcome,
+    seconds: number,
+  ): void;
+}
+
+/** Everything the service reports. */
+export type ServiceObserver = RequestObserver & AccessObserver & ProviderCallObserver;

@@ -1,0 +1,130 @@
+import type { PowerAction } from '../domain/power.js';
+import type { ProviderCallObserver } from '../metrics/observers.js';
+import type { PowerContext, PowerOutcome, PowerProvider } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { SecretError } from '../secrets/secret-error.js';
+import type { ResourceRecord } from '../store/store.js';
+
+/** What happened upstream, filled in as the action is sent; read by the audit record. */
+export interface ProviderTrace {
+  provider: string | null;
+  upstreamStatus: number | null;
+  upstreamDetail: string | null;
+  taskRef: string | null;
+}
+
+export const emptyTrace = (): ProviderTrace => ({
+  provider: null,
+  upstreamStatus: null,
+  upstreamDetail: null,
+  taskRef: null,
+});
+
+/**
+ * Sends an admitted power action to the provider of its machine, and notes in the trace what the
+ * provider said. Every way of not getting the action accepted (the provider is missing, its
+ * credential cannot be opened, it refused) is the same `false`; the trace and the log say which.
+ */
+export class ActionSender {
+  readonly #providers: ProviderRegistry;
+  readonly #observer: ProviderCallObserver | undefined;
+
+  constructor(providers: ProviderRegistry, observer?: ProviderCallObserver) {
+    this.#providers = providers;
+    this.#observer = observer;
+  }
+
+  /** `true` once the provider accepted the action. */
+  async send(
+    resource: ResourceRecord,
+    action: PowerAction,
+    context: PowerContext,
+    trace: ProviderTrace,
+  ): Promise<boolean> {
+    const { logger } = context;
+    trace.provider = resource.provider;
+    const provider = await this.#provider(resource.provider, trace, context);
+    if (provider === null) return false;
+    logger.debug(
+      { provider: resource.provider, action, ref: resource.ref },
+      'sending action to provider',
+    );
+    const target = { resourceType: resource.type, resourceId: resource.id, ref: resource.ref };
+    const send = () => provider.power(target, action, context);
+    const outcome =
+      this.#observer === undefined
+        ? await send()
+        : await this.#observed(this.#observer, resource.provider, send, action);
+    trace.upstreamStatus = outcome.upstreamStatus;
+    if (!outcome.accepted) {
+      trace.upstreamDetail = `${outcome.failure}: ${outcome.detail}`;
+      logger.warn(
+        {
+          provider: resource.provider,
+          failure: outcome.failure,
+          upstreamStatus: outcome.upstreamStatus,
+          detail: outcome.detail,
+        },
+        'provider did not accept the action',
+      );
+      return false;
+    }
+    trace.taskRef = outcome.taskRef;
+    const already = outcome.alreadyInState ? 'already in the requested state' : null;
+    trace.upstreamDetail =
+      already !== null && outcome.detail !== null
+        ? `${already}: ${outcome.detail}`
+        : (already ?? outcome.detail);
+    return true;
+  }
+
+  /**
+   * The provider of a machine; `null` when it is not registered or its credential cannot be
+   * opened (wrong or missing key).
+   */
+  async #provider(
+    name: string,
+    trace: ProviderTrace,
+    { logger }: PowerContext,
+  ): Promise<PowerProvider | null> {
+    let provider: PowerProvider | undefined;
+    try {
+      provider = await this.#providers.get(name);
+    } catch (error) {
+      if (!(error instanceof SecretError)) throw error;
+      trace.upstreamDetail = `credential unavailable: ${error.message}`;
+      logger.error({ provider: name, err: error }, 'provider credential cannot be opened');
+      return null;
+    }
+    if (provider === undefined) {
+      trace.upstreamDetail = 'provider is not registered';
+      logger.error({ provider: name }, 'resource points at a missing provider');
+      return null;
+    }
+    return provider;
+  }
+
+  async #observed(
+    observer: ProviderCallObserver,
+    name: string,
+    send: () => Promise<PowerOutcome>,
+    action: PowerAction,
+  ): Promise<PowerOutcome> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let outcome: PowerOutcome;
+    try {
+      outcome = await send();
+    } catch (error) {
+      observer.providerCalled(name, action, 'error', seconds());
+      throw error;
+    }
+    const label = !outcome.accepted
+      ? outcome.failure
+      : outcome.alreadyInState
+        ? 'already_in_state'
+        : 'accepted';
+    observer.providerCalled(name, action, label, seconds());
+    return outcome;
+  }
+}
