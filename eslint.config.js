@@ -1,10 +1,37 @@
 // @ts-check
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Packages that only adapters may import: the domain stays plain TypeScript. */
+const FRAMEWORKS_AND_DRIVERS = [
+  'fastify',
+  '@fastify/*',
+  'pg',
+  'better-sqlite3',
+  'ioredis',
+  'undici',
+  'pino',
+  'prom-client',
+  'commander',
+  'node:http',
+  'node:https',
+  'node:net',
+];
+
+/** `from` folders of `src/` that the `target` folder must not import (no upward imports). */
+const zone = (target, from, message) => ({
+  target: `./src/${target}`,
+  from: from.map((folder) => `./src/${folder}`),
+  message,
+});
+
+const TOP = ['app.ts', 'server.ts', 'container.ts', 'cli'];
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -25,6 +52,88 @@ export default tseslint.config(
       // Sync implementations of promise-returning interfaces are deliberate (SQLite is synchronous).
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+    },
+  },
+  // The architecture's boundaries, checked rather than agreed.
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            zone(
+              'domain',
+              [
+                'lib',
+                'http',
+                'services',
+                'store',
+                'providers',
+                'metrics',
+                'ratelimit',
+                'audit',
+                'auth',
+                'secrets',
+                'config.ts',
+                'logger.ts',
+                ...TOP,
+              ],
+              'domain/ is pure rules: it imports nothing but itself and lib/.',
+            ),
+            zone(
+              'store',
+              ['services', 'http', 'auth', 'audit', 'metrics', 'ratelimit', 'config.ts', ...TOP],
+              'the store is below services, HTTP and configuration.',
+            ),
+            zone(
+              'providers',
+              ['services', 'http', 'auth', 'audit', 'metrics', 'ratelimit', 'config.ts', ...TOP],
+              'providers are below services, HTTP and configuration.',
+            ),
+            zone(
+              'metrics',
+              ['http', 'services', 'auth', 'audit', ...TOP],
+              'metrics sit below HTTP and services.',
+            ),
+            zone(
+              'ratelimit',
+              ['http', 'services', 'auth', 'audit', 'store', ...TOP],
+              'limiters stand alone.',
+            ),
+            zone('services', ['http', ...TOP], 'services know nothing of HTTP.'),
+            zone('auth', ['http', ...TOP], 'authentication knows nothing of HTTP.'),
+            zone('audit', ['http', 'services', ...TOP], 'the audit writer knows nothing of HTTP.'),
+            zone('http', TOP, 'HTTP code is composed by app.ts, never the other way.'),
+            {
+              target: './src',
+              from: ['./src/http/routes', './src/http/transports'],
+              except: [],
+              message: 'route files are registered by app.ts only; shared pieces live beside them.',
+            },
+          ].map((z) =>
+            z.target === './src' ? { ...z, target: ['./src/!(app.ts)', './src/!(app.ts)/**'] } : z,
+          ),
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: FRAMEWORKS_AND_DRIVERS, message: 'domain/ imports no framework or driver.' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../src/config.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -86,7 +87,12 @@ export const preparePostgres = async (customers: number): Promise<PostgresStorag
     }
   };
   try {
-    const store = await openStore({ databaseUrl, watchChanges: false });
+    const store = await openStore({
+      databaseUrl,
+      poolSize: DEFAULTS.storePoolSize,
+      timeoutMs: DEFAULTS.storeTimeoutMs,
+      watchChanges: false,
+    });
     try {
       await store.migrate();
     } finally {

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { type App, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { type Container, type ContainerOverrides, createContainer } from './container.js';
-import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
+import { type MetricsServer, startMetricsServer } from './http/metrics-listener.js';
 
 export interface RunningServer {
   readonly url: string;

@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { SecretError } from '../secrets/secret-error.js';
-import { AdminError } from '../services/admin-error.js';
+import { AdminError } from '../domain/admin-error.js';
 import { SchemaOutdatedError, StoreUnavailableError } from '../store/errors.js';
 import { buildProgram } from './program.js';
 

@@ -11,7 +11,7 @@ import type {
   ResourceRecord,
   Store,
 } from '../store/store.js';
-import { AdminError } from './admin-error.js';
+import { AdminError } from '../domain/admin-error.js';
 
 export interface NewProvider {
   readonly name: string;

@@ -3,7 +3,7 @@ import { generateApiKey } from '../domain/api-key.js';
 import { ID_RULE, isValidId, newKeyId } from '../domain/ids.js';
 import type { ResourceType } from '../domain/power.js';
 import type { Actor, ApiKeyRecord, ResourceRef, Store } from '../store/store.js';
-import { AdminError } from './admin-error.js';
+import { AdminError } from '../domain/admin-error.js';
 
 export interface NewKeyRequest {
   readonly customerId: string;

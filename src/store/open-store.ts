@@ -1,4 +1,3 @@
-import { DEFAULTS } from '../config.js';
 import type { Log } from '../logger.js';
 import { openPostgresStore } from './postgres/open-postgres.js';
 import { type AuditDurability, openSqliteStore } from './sqlite/open-sqlite.js';
@@ -9,9 +8,9 @@ export interface StoreOptions {
   /** SQLite: what an audit record survives before it is acknowledged. */
   readonly auditDurability?: AuditDurability;
   /** PostgreSQL: most pooled connections. */
-  readonly poolSize?: number;
+  readonly poolSize: number;
   /** PostgreSQL: bound of connecting, of each statement and of each store operation. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs: number;
   /** PostgreSQL: where connection trouble is reported. */
   readonly logger?: Log;
   /** PostgreSQL: listen for configuration changes (servers do; CLI commands need not). */
@@ -34,8 +33,8 @@ export const openStore = async (options: StoreOptions): Promise<Store> => {
   if (isPostgresUrl(options.databaseUrl)) {
     return openPostgresStore({
       url: options.databaseUrl,
-      poolSize: options.poolSize ?? DEFAULTS.storePoolSize,
-      timeoutMs: options.timeoutMs ?? DEFAULTS.storeTimeoutMs,
+      poolSize: options.poolSize,
+      timeoutMs: options.timeoutMs,
       logger: options.logger ?? silent,
       ...(options.watchChanges === undefined ? {} : { watchChanges: options.watchChanges }),
     });

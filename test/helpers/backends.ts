@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import type { Config } from '../../src/config.js';
+import { type Config, DEFAULTS } from '../../src/config.js';
 import { openStore } from '../../src/store/open-store.js';
 import {
   adminQuery,
@@ -64,7 +64,12 @@ export const POSTGRES_REDIS: Backend = {
     const schema = await createTestSchema();
     const redis = createRedisPrefix();
     try {
-      const store = await openStore({ databaseUrl: schema.url, watchChanges: false });
+      const store = await openStore({
+        databaseUrl: schema.url,
+        poolSize: DEFAULTS.storePoolSize,
+        timeoutMs: DEFAULTS.storeTimeoutMs,
+        watchChanges: false,
+      });
       try {
         await store.migrate();
       } finally {

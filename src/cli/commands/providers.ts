@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ProviderOptions } from '../../providers/provider.js';
 import { displaySettings } from '../../providers/settings.js';
 import { SecretError } from '../../secrets/secret-error.js';
-import { AdminError } from '../../services/admin-error.js';
+import { AdminError } from '../../domain/admin-error.js';
 import { PROVIDER_TYPES } from '../../store/store.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';

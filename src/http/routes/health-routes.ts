@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../api-errors.js';
 import { livenessSchema, readinessSchema } from '../schemas/health-schema.js';
-import { refuseOtherMethods } from './method-not-allowed.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 
 export interface HealthDependencies {
   /** Resolves when the store answers; rejects otherwise. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requestHeaders, requestIdHeader, TAGS } from '../schemas/common.js';
-import { refuseOtherMethods } from './method-not-allowed.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 
 export const OPENAPI_PATH = '/openapi.json';
 

@@ -7,7 +7,7 @@ import {
   type PowerRoute,
   powerRoute,
 } from '../power-pipeline.js';
-import { refuseOtherMethods } from '../routes/method-not-allowed.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 import { powerRouteSchema } from '../schemas/power-schema.js';
 
 declare module 'fastify' {

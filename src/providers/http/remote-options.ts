@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { AdminError } from '../../services/admin-error.js';
+import { AdminError } from '../../domain/admin-error.js';
 import type { JsonObject } from '../../store/store.js';
 import type { ProviderOptions } from '../provider.js';
 import { booleanSetting, numberSetting, stringSetting } from '../settings.js';

@@ -1,4 +1,4 @@
-import { AdminError } from '../../services/admin-error.js';
+import { AdminError } from '../../domain/admin-error.js';
 import { checkUrl, httpSettingsOf, maskTail, transportSettings } from '../http/remote-options.js';
 import type { ProviderCredential, ProviderKind } from '../provider.js';
 import { GUEST_REF_FORMAT, guestRefProblem, parseApiToken } from './proxmox-ref.js';

@@ -1,4 +1,4 @@
-import { AdminError } from '../../services/admin-error.js';
+import { AdminError } from '../../domain/admin-error.js';
 import { checkUrl, httpSettingsOf, maskTail, transportSettings } from '../http/remote-options.js';
 import type { ProviderCredential, ProviderKind } from '../provider.js';
 import { clientKeyProblem, SERVER_REF_FORMAT, serverRefProblem } from './pterodactyl-ref.js';

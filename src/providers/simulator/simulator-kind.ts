@@ -1,4 +1,4 @@
-import { AdminError } from '../../services/admin-error.js';
+import { AdminError } from '../../domain/admin-error.js';
 import type { ProviderKind, ProviderOptions } from '../provider.js';
 import { numberSetting } from '../settings.js';
 import { SimulatorProvider } from './simulator-provider.js';

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { INSERT_AUDIT_ROW } from '../sql/audit.js';
 import type { SqlValue } from '../sql/executor.js';
-import { openSqliteDatabase } from './open-sqlite.js';
+import { openSqliteDatabase } from './sqlite-database.js';
 
 /**
  * The audit writer's own thread when the audit must survive power loss: its connection commits

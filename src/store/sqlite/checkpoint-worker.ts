@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteDatabase } from './open-sqlite.js';
+import { openSqliteDatabase } from './sqlite-database.js';
 
 /**
  * Moves the WAL's committed pages into the database file off the event loop. A checkpoint copies

@@ -1,8 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApiError, Errors } from '../http/api-errors.js';
+import { type ApiError, Errors } from './api-errors.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export const METRICS_PATH = '/metrics';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify';
-import { Errors } from '../api-errors.js';
-import { methodNotAllowedSchema } from '../schemas/method-not-allowed-schema.js';
+import { Errors } from './api-errors.js';
+import { methodNotAllowedSchema } from './schemas/method-not-allowed-schema.js';
 
 /** Every other method on a known path answers 405 with `Allow`, before any authentication. */
 export const refuseOtherMethods = (
