@@ -45,8 +45,8 @@ export const seed = async (databaseUrl: string, customers: number): Promise<Fixt
   const unknownKey: BenchRequest[] = [];
   const foreign: BenchRequest[] = [];
   try {
-    const { inventory, keys } = container;
-    await inventory.addProvider(
+    const { machines, keys } = container;
+    await machines.addProvider(
       { name: 'sim', type: 'simulator', settings: { transitionMs: 1_000 } },
       actor,
     );
@@ -55,8 +55,8 @@ export const seed = async (databaseUrl: string, customers: number): Promise<Fixt
     const powerKeys: string[] = [];
     for (let c = 0; c < customers; c++) {
       const customerId = `cus_${String(c).padStart(4, '0')}`;
-      await inventory.addResource({ type: 'vps', id: vps(c), customerId, provider: 'sim' }, actor);
-      await inventory.addResource({ type: 'game', id: srv(c), customerId, provider: 'sim' }, actor);
+      await machines.addResource({ type: 'vps', id: vps(c), customerId, provider: 'sim' }, actor);
+      await machines.addResource({ type: 'game', id: srv(c), customerId, provider: 'sim' }, actor);
       powerKeys.push((await keys.create({ customerId, scope: 'power' }, actor)).plaintext);
       await keys.create({ customerId, scope: 'read' }, actor);
     }

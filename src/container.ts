@@ -4,8 +4,9 @@ import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import { PROVIDER_KINDS } from './providers/kinds.js';
-import type { ProviderKind } from './providers/provider.js';
+import { PROVIDER_FACTORIES } from './providers/factories.js';
+import type { ProviderType } from './providers/provider-type.js';
+import type { ProviderFactory } from './providers/provider.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KeySource } from './secrets/key-source.js';
 import { SecretBox, type SecretSealer } from './secrets/secret-box.js';
@@ -13,19 +14,19 @@ import { MemoryRateLimiter } from './ratelimit/memory-rate-limiter.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
 import { AccessCache } from './services/access-cache.js';
-import { Inventory } from './services/inventory.js';
+import { MachineService } from './services/machine-service.js';
 import { KeyService } from './services/key-service.js';
 import { ActionSender } from './services/action-sender.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
-import type { ProviderType, Store } from './store/store.js';
+import type { Store } from './store/store.js';
 
 /** Everything the server and the CLI are made of, wired once. */
 export interface Container {
   readonly config: Config;
   readonly logger: Logger;
   readonly store: Store;
-  readonly kinds: ReadonlyMap<ProviderType, ProviderKind>;
+  readonly factories: ReadonlyMap<ProviderType, ProviderFactory>;
   readonly providers: ProviderRegistry;
   /** Seals and opens provider credentials. */
   readonly secrets: SecretSealer;
@@ -35,7 +36,7 @@ export interface Container {
   readonly limiter: RateLimiter;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
-  readonly inventory: Inventory;
+  readonly machines: MachineService;
   readonly keys: KeyService;
   /** The Prometheus metrics, when `HEO_METRICS_PORT` turns them on; otherwise nothing is counted. */
   readonly metrics: Metrics | null;
@@ -101,11 +102,11 @@ export const createContainer = async (
     throw error;
   }
   if (serving) store.enterServing?.();
-  const kinds = PROVIDER_KINDS;
+  const factories = PROVIDER_FACTORIES;
   const secrets = new SecretBox(
     new KeySource({ configured: config.secretKey, keyFile: keyFileOf(store), logger }),
   );
-  const providers = new ProviderRegistry(store.providers, kinds, {
+  const providers = new ProviderRegistry(store.providers, factories, {
     logger,
     defaultTimeoutMs: config.providerTimeoutMs,
     secrets,
@@ -139,7 +140,7 @@ export const createContainer = async (
     config,
     logger,
     store,
-    kinds,
+    factories,
     providers,
     secrets,
     caches,
@@ -147,7 +148,7 @@ export const createContainer = async (
     limiter,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
-    inventory: new Inventory(store, kinds, secrets),
+    machines: new MachineService(store, factories, secrets),
     keys: new KeyService(store),
     metrics,
     close: async () => {

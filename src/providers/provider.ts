@@ -1,7 +1,8 @@
 import type { PowerAction, ResourceType } from '../domain/power.js';
 import type { Log, Logger } from '../logger.js';
 import type { SecretSealer } from '../secrets/secret-box.js';
-import type { JsonObject, ProviderRecord, ProviderType } from '../store/store.js';
+import type { JsonObject, ProviderRecord } from '../store/store.js';
+import type { ProviderType } from './provider-type.js';
 
 /** The machine a power action is for, as its provider knows it. */
 export interface PowerTarget {
@@ -101,7 +102,7 @@ export interface ProviderConfiguration {
 }
 
 /** Everything heo-power knows about one provider type. */
-export interface ProviderKind {
+export interface ProviderFactory {
   readonly type: ProviderType;
   /** Which endpoint families the type can serve. */
   readonly resourceTypes: readonly ResourceType[];

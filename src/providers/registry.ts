@@ -1,7 +1,8 @@
 import type { MaybePromise } from '../lib/maybe-async.js';
 import type { Logger } from '../logger.js';
-import type { ProviderRecord, ProviderStore, ProviderType } from '../store/store.js';
-import type { PowerProvider, ProviderDependencies, ProviderKind } from './provider.js';
+import type { ProviderRecord, ProviderStore } from '../store/store.js';
+import type { ProviderType } from './provider-type.js';
+import type { PowerProvider, ProviderDependencies, ProviderFactory } from './provider.js';
 
 interface Entry {
   readonly fingerprint: string;
@@ -18,7 +19,7 @@ const fingerprintOf = (record: ProviderRecord): string =>
  */
 export class ProviderRegistry {
   readonly #store: ProviderStore;
-  readonly #kinds: ReadonlyMap<ProviderType, ProviderKind>;
+  readonly #factories: ReadonlyMap<ProviderType, ProviderFactory>;
   readonly #dependencies: ProviderDependencies;
   readonly #logger: Logger;
   readonly #entries = new Map<string, Entry>();
@@ -28,17 +29,17 @@ export class ProviderRegistry {
 
   constructor(
     store: ProviderStore,
-    kinds: ReadonlyMap<ProviderType, ProviderKind>,
+    factories: ReadonlyMap<ProviderType, ProviderFactory>,
     dependencies: ProviderDependencies,
   ) {
     this.#store = store;
-    this.#kinds = kinds;
+    this.#factories = factories;
     this.#dependencies = dependencies;
     this.#logger = dependencies.logger;
   }
 
-  kind(type: ProviderType): ProviderKind | undefined {
-    return this.#kinds.get(type);
+  factory(type: ProviderType): ProviderFactory | undefined {
+    return this.#factories.get(type);
   }
 
   /** Configuration may have changed: check every instance against its record on next use. */
@@ -61,9 +62,9 @@ export class ProviderRegistry {
 
   /** An instance for a record that is not (or not yet) in the store, e.g. `providers test`. */
   build(record: ProviderRecord): PowerProvider {
-    const kind = this.#kinds.get(record.type);
-    if (kind === undefined) throw new Error(`provider type ${record.type} is not supported`);
-    return kind.create(record, this.#dependencies);
+    const factory = this.#factories.get(record.type);
+    if (factory === undefined) throw new Error(`provider type ${record.type} is not supported`);
+    return factory.create(record, this.#dependencies);
   }
 
   async close(): Promise<void> {

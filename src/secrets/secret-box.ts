@@ -15,7 +15,7 @@ export interface SecretKeySource {
   forOpening(): SecretKey;
 }
 
-/** Seals and opens provider credentials; what the inventory and the adapters depend on. */
+/** Seals and opens provider credentials; what the machine service and the adapters depend on. */
 export interface SecretSealer {
   seal(owner: string, plaintext: string): string;
   open(owner: string, sealed: string): string;

@@ -2,8 +2,7 @@ import type { KeyScope } from '../domain/access.js';
 import type { PowerAction, ResourceType } from '../domain/power.js';
 import type { MaybePromise } from '../lib/maybe-async.js';
 
-export type ProviderType = 'simulator' | 'proxmox' | 'pterodactyl';
-export const PROVIDER_TYPES: readonly ProviderType[] = ['simulator', 'proxmox', 'pterodactyl'];
+import type { ProviderType } from '../providers/provider-type.js';
 
 export type JsonValue =
   string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };

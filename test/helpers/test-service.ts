@@ -88,23 +88,23 @@ export class TestService {
     name: string,
     settings: Record<string, number> = { transitionMs: 50 },
   ): Promise<void> {
-    await this.container.inventory.addProvider({ name, type: 'simulator', settings }, TEST_ACTOR);
+    await this.container.machines.addProvider({ name, type: 'simulator', settings }, TEST_ACTOR);
   }
 
   /** Registers a provider the way `providers add` does: options checked, credential sealed. */
   async registerProvider(name: string, type: string, options: ProviderOptions): Promise<void> {
-    await this.container.inventory.registerProvider(name, type, options, TEST_ACTOR);
+    await this.container.machines.registerProvider(name, type, options, TEST_ACTOR);
   }
 
   async addVps(id: string, customerId: string, provider = 'sim', ref?: string): Promise<void> {
-    await this.container.inventory.addResource(
+    await this.container.machines.addResource(
       { type: 'vps', id, customerId, provider, ...(ref === undefined ? {} : { ref }) },
       TEST_ACTOR,
     );
   }
 
   async addGame(id: string, customerId: string, provider = 'sim', ref?: string): Promise<void> {
-    await this.container.inventory.addResource(
+    await this.container.machines.addResource(
       { type: 'game', id, customerId, provider, ...(ref === undefined ? {} : { ref }) },
       TEST_ACTOR,
     );

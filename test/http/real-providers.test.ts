@@ -249,7 +249,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
 
     it('uses a replaced token from the next request on', async () => {
       const actor = { name: 'test' };
-      await service.container.inventory.replaceCredential(
+      await service.container.machines.replaceCredential(
         'pve',
         `${PVE_TOKEN_ID}=00000000-0000-4000-8000-000000000000`,
         actor,
@@ -260,7 +260,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
         upstreamDetail:
           'auth: start: 401 Authentication failed!: the API token was not accepted (wrong, deleted or expired)',
       });
-      await service.container.inventory.replaceCredential(
+      await service.container.machines.replaceCredential(
         'pve',
         `${PVE_TOKEN_ID}=${PVE_SECRET}`,
         actor,

@@ -58,8 +58,8 @@ const start = async (dir: TempDir, config: Partial<Config>): Promise<RunningServ
     },
     { logger: captureLogs('silent').logger },
   );
-  const { inventory } = server.container;
-  await inventory.addProvider(
+  const { machines } = server.container;
+  await machines.addProvider(
     { name: 'sim', type: 'simulator', settings: { transitionMs: 50 } },
     TEST_ACTOR,
   );
@@ -69,7 +69,7 @@ const start = async (dir: TempDir, config: Partial<Config>): Promise<RunningServ
     ['vps', 'vps_456', 'cus_b', 'vps_456'],
     ['vps', 'vps_broken', 'cus_a', 'fail-vps_broken'],
   ] as const) {
-    await inventory.addResource({ type, id, customerId, provider: 'sim', ref }, TEST_ACTOR);
+    await machines.addResource({ type, id, customerId, provider: 'sim', ref }, TEST_ACTOR);
   }
   return server;
 };

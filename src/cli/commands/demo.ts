@@ -19,16 +19,16 @@ const DEMO_RESOURCES: readonly Pick<ResourceRecord, 'type' | 'id' | 'customerId'
 ];
 
 /** Demo data, added only where missing; earlier demo keys are revoked so only the new ones work. */
-const seed = async ({ store, inventory, keys }: Container) => {
+const seed = async ({ store, machines, keys }: Container) => {
   if ((await store.providers.get(DEMO_PROVIDER)) === undefined) {
-    await inventory.addProvider(
+    await machines.addProvider(
       { name: DEMO_PROVIDER, type: 'simulator', settings: { transitionMs: 3_000 } },
       DEMO_ACTOR,
     );
   }
   for (const resource of DEMO_RESOURCES) {
     if ((await store.resources.get(resource.type, resource.id)) === undefined) {
-      await inventory.addResource({ ...resource, provider: DEMO_PROVIDER }, DEMO_ACTOR);
+      await machines.addResource({ ...resource, provider: DEMO_PROVIDER }, DEMO_ACTOR);
     }
   }
   for (const key of await store.keys.list({ customerId: DEMO_CUSTOMER })) {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { PROVIDER_TYPES } from '../../providers/provider-type.js';
 import type { ProviderOptions } from '../../providers/provider.js';
 import { displaySettings } from '../../providers/settings.js';
 import { SecretError } from '../../secrets/secret-error.js';
 import { AdminError } from '../../domain/admin-error.js';
-import { PROVIDER_TYPES } from '../../store/store.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';
 import { cliActor, withContainer } from '../session.js';
@@ -49,9 +49,9 @@ export const registerProviderCommands = (program: Command): void => {
     )
     .option('--json', 'print JSON')
     .action(async (name: string, options: AddOptions) =>
-      withContainer(async ({ inventory }) => {
+      withContainer(async ({ machines }) => {
         const token = tokenOf(options.token);
-        const record = await inventory.registerProvider(
+        const record = await machines.registerProvider(
           name,
           options.type,
           { ...options, ...(token === undefined ? {} : { token }) },
@@ -147,8 +147,8 @@ export const registerProviderCommands = (program: Command): void => {
     .requiredOption('--token <token>', 'the new credential; "-" reads it from standard input')
     .option('--json', 'print JSON')
     .action(async (name: string, options: OutputOptions & { readonly token: string }) =>
-      withContainer(async ({ inventory }) => {
-        const record = await inventory.replaceCredential(
+      withContainer(async ({ machines }) => {
+        const record = await machines.replaceCredential(
           name,
           tokenOf(options.token) ?? '',
           cliActor(),
@@ -167,8 +167,8 @@ export const registerProviderCommands = (program: Command): void => {
     .description('remove a provider that no machine uses any more')
     .option('--json', 'print JSON')
     .action(async (name: string, options: OutputOptions) =>
-      withContainer(async ({ inventory }) => {
-        await inventory.removeProvider(name, cliActor());
+      withContainer(async ({ machines }) => {
+        await machines.removeProvider(name, cliActor());
         emit(options, { name, removed: true }, () => `provider "${name}" removed`);
       }),
     );

@@ -36,8 +36,8 @@ export const registerResourceCommands = (program: Command): void => {
       .option('--ref <provider-ref>', 'how the provider knows it (defaults to the id)')
       .option('--json', 'print JSON')
       .action(async (id: string, options: AddOptions) =>
-        withContainer(async ({ inventory }) => {
-          const record = await inventory.addResource(
+        withContainer(async ({ machines }) => {
+          const record = await machines.addResource(
             {
               type: family.type,
               id,

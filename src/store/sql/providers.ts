@@ -1,4 +1,5 @@
-import type { Actor, ProviderRecord, ProviderStore, ProviderType } from '../store.js';
+import type { ProviderType } from '../../providers/provider-type.js';
+import type { Actor, ProviderRecord, ProviderStore } from '../store.js';
 import type { ChangeSignal } from './change-signal.js';
 import type { SqlExecutor, SqlRow } from './executor.js';
 import { recordOperatorEvent } from './operator-log.js';

@@ -1,5 +1,5 @@
 import { AdminError } from '../../domain/admin-error.js';
-import type { ProviderKind, ProviderOptions } from '../provider.js';
+import type { ProviderFactory, ProviderOptions } from '../provider.js';
 import { numberSetting } from '../settings.js';
 import { SimulatorProvider } from './simulator-provider.js';
 
@@ -20,7 +20,7 @@ const refuseRemoteOptions = (options: ProviderOptions): void => {
 };
 
 /** Serves both families; any non-empty ref names a simulated machine. */
-export const simulatorKind: ProviderKind = {
+export const simulatorFactory: ProviderFactory = {
   type: 'simulator',
   resourceTypes: ['vps', 'game'],
   refFormat: 'any name (refs starting with "fail-" always refuse, "hang-" never answer)',

@@ -1,6 +1,6 @@
 import { AdminError } from '../../domain/admin-error.js';
 import { checkUrl, httpSettingsOf, maskTail, transportSettings } from '../http/remote-options.js';
-import type { ProviderCredential, ProviderKind } from '../provider.js';
+import type { ProviderCredential, ProviderFactory } from '../provider.js';
 import { GUEST_REF_FORMAT, guestRefProblem, parseApiToken } from './proxmox-ref.js';
 import { ProxmoxProvider } from './proxmox-provider.js';
 
@@ -17,7 +17,7 @@ const credentialOf = (text: string): ProviderCredential => {
 };
 
 /** Proxmox VE clusters: VPS as QEMU virtual machines or LXC containers. */
-export const proxmoxKind: ProviderKind = {
+export const proxmoxFactory: ProviderFactory = {
   type: 'proxmox',
   resourceTypes: ['vps'],
   refFormat: GUEST_REF_FORMAT,

@@ -1,16 +1,14 @@
 import { ID_RULE, isValidId, isValidProviderName, PROVIDER_NAME_RULE } from '../domain/ids.js';
 import type { ResourceType } from '../domain/power.js';
-import type { ProviderCredential, ProviderKind, ProviderOptions } from '../providers/provider.js';
+import type { ProviderType } from '../providers/provider-type.js';
+import type {
+  ProviderCredential,
+  ProviderFactory,
+  ProviderOptions,
+} from '../providers/provider.js';
 import type { SecretSealer } from '../secrets/secret-box.js';
 import { StoreConflictError, StoreReferenceError } from '../store/errors.js';
-import type {
-  Actor,
-  JsonObject,
-  ProviderRecord,
-  ProviderType,
-  ResourceRecord,
-  Store,
-} from '../store/store.js';
+import type { Actor, JsonObject, ProviderRecord, ResourceRecord, Store } from '../store/store.js';
 import { AdminError } from '../domain/admin-error.js';
 
 export interface NewProvider {
@@ -33,10 +31,10 @@ export interface NewResource {
 const NOUN: Readonly<Record<ResourceType, string>> = { vps: 'VPS', game: 'game server' };
 
 /** Providers and the machines they run: what the operator registers before keys can use them. */
-export class Inventory {
+export class MachineService {
   constructor(
     private readonly store: Store,
-    private readonly kinds: ReadonlyMap<ProviderType, ProviderKind>,
+    private readonly factories: ReadonlyMap<ProviderType, ProviderFactory>,
     private readonly secrets: SecretSealer,
     private readonly now: () => number = Date.now,
   ) {}
@@ -48,18 +46,18 @@ export class Inventory {
     options: ProviderOptions,
     actor: Actor,
   ): Promise<ProviderRecord> {
-    const kind = this.#kind(type);
+    const factory = this.#factory(type);
     this.#checkName(name);
-    const { settings, credential } = kind.configure(options);
+    const { settings, credential } = factory.configure(options);
     return this.addProvider(
-      { name, type: kind.type, settings, ...(credential === undefined ? {} : { credential }) },
+      { name, type: factory.type, settings, ...(credential === undefined ? {} : { credential }) },
       actor,
     );
   }
 
   async addProvider(input: NewProvider, actor: Actor): Promise<ProviderRecord> {
     this.#checkName(input.name);
-    this.#kind(input.type);
+    this.#factory(input.type);
     if ((await this.store.providers.get(input.name)) !== undefined)
       throw new AdminError(`provider "${input.name}" already exists`);
     const at = this.now();
@@ -93,7 +91,7 @@ export class Inventory {
     const record = await this.store.providers.get(name);
     if (record === undefined)
       throw new AdminError(`unknown provider "${name}" (see "providers list")`);
-    const credential = this.#kind(record.type).credentialOf(token);
+    const credential = this.#factory(record.type).credentialOf(token);
     const secret = { sealed: this.secrets.seal(name, credential.value), hint: credential.hint };
     const at = this.now();
     if (!(await this.store.providers.replaceSecret(name, secret, at, actor)))
@@ -123,14 +121,14 @@ export class Inventory {
       throw new AdminError(`invalid provider name "${name}": ${PROVIDER_NAME_RULE}`);
   }
 
-  #kind(type: string): ProviderKind {
-    const kind = this.kinds.get(type as ProviderType);
-    if (kind === undefined) {
+  #factory(type: string): ProviderFactory {
+    const factory = this.factories.get(type as ProviderType);
+    if (factory === undefined) {
       throw new AdminError(
-        `unknown provider type "${type}" (known: ${[...this.kinds.keys()].join(', ')})`,
+        `unknown provider type "${type}" (known: ${[...this.factories.keys()].join(', ')})`,
       );
     }
-    return kind;
+    return factory;
   }
 
   async addResource(input: NewResource, actor: Actor): Promise<ResourceRecord> {
@@ -141,15 +139,15 @@ export class Inventory {
     const provider = await this.store.providers.get(input.provider);
     if (provider === undefined)
       throw new AdminError(`unknown provider "${input.provider}" (see "providers list")`);
-    const kind = this.kinds.get(provider.type);
-    if (kind === undefined || !kind.resourceTypes.includes(input.type)) {
+    const factory = this.factories.get(provider.type);
+    if (factory === undefined || !factory.resourceTypes.includes(input.type)) {
       throw new AdminError(`provider "${input.provider}" (${provider.type}) cannot run a ${noun}`);
     }
     const ref = input.ref ?? input.id;
-    const refProblem = kind.checkRef(input.type, ref);
+    const refProblem = factory.checkRef(input.type, ref);
     if (refProblem !== null) {
       throw new AdminError(
-        `invalid ref "${ref}" for ${provider.type}: ${refProblem} (expected ${kind.refFormat})`,
+        `invalid ref "${ref}" for ${provider.type}: ${refProblem} (expected ${factory.refFormat})`,
       );
     }
     const record: ResourceRecord = {

@@ -1,6 +1,6 @@
 import { AdminError } from '../../domain/admin-error.js';
 import { checkUrl, httpSettingsOf, maskTail, transportSettings } from '../http/remote-options.js';
-import type { ProviderCredential, ProviderKind } from '../provider.js';
+import type { ProviderCredential, ProviderFactory } from '../provider.js';
 import { clientKeyProblem, SERVER_REF_FORMAT, serverRefProblem } from './pterodactyl-ref.js';
 import { PterodactylProvider } from './pterodactyl-provider.js';
 
@@ -23,7 +23,7 @@ const credentialOf = (text: string): ProviderCredential => {
 };
 
 /** Pterodactyl and Pelican panels: game servers, driven with a client API key. */
-export const pterodactylKind: ProviderKind = {
+export const pterodactylFactory: ProviderFactory = {
   type: 'pterodactyl',
   resourceTypes: ['game'],
   refFormat: SERVER_REF_FORMAT,
