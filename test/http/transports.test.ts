@@ -3,6 +3,7 @@ import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/store/store.js';
 import { bearer } from '../helpers/expect-http.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
 const VPS = '/v1/hosting/cloud/vps-custom';
@@ -195,6 +196,147 @@ describe('the direct power path', () => {
       }
     } finally {
       await client.close();
+    }
+  });
+});
+
+/**
+ * What every answer gets, whichever transport writes it: a request id (the one its completion
+ * line carries), the rate-limit headers once a key is known, `Connection: close` while draining,
+ * one count in the request metrics and one completion line. Requests answered outside the power
+ * routes (an unknown path, a method the path does not take) get the same.
+ */
+describe('the conventions every transport keeps', () => {
+  const ROUTE_START = `${VPS}/:id/start`;
+  type Probe = { readonly name: string; readonly url: string; readonly method?: string };
+
+  const probesOf = (form: Form): Probe[] => {
+    const query = form === 'query' ? '?client=tests' : '';
+    return [
+      { name: '200', url: `${VPS}/vps_123/start${query}` },
+      { name: '403', url: `${VPS}/vps_456/start${query}` },
+      { name: '401', url: `${VPS}/vps_123/start${query}` },
+    ];
+  };
+
+  const start = async () => {
+    const logs = captureLogs('info');
+    const service = await startWithCustomers({
+      config: { rateLimitPerMinute: 1_000, metricsPort: 0 },
+      logger: logs.logger,
+    });
+    return { service, logs };
+  };
+
+  /** `heo_http_requests_total` for one route, method and status. */
+  const counted = async (service: TestService, route: string, method: string, status: number) => {
+    const { text } = (await service.container.metrics?.exposition()) ?? { text: '' };
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('heo_http_requests_total{') &&
+          l.includes(`route="${route}"`) &&
+          l.includes(`method="${method}"`) &&
+          l.includes(`status="${status}"`),
+      );
+    return line === undefined ? 0 : Number(line.split(' ').at(-1));
+  };
+
+  const send = (service: TestService, form: Form, probe: Probe, key: string | null) =>
+    service.inject({
+      method: probe.method ?? 'POST',
+      url: probe.url,
+      headers: {
+        ...(key === null ? {} : bearer(key)),
+        ...(form === 'body' ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(form === 'body' ? { payload: '{}' } : {}),
+    });
+
+  it('gives each form of a power request its id, limit headers, count and completion line', async () => {
+    const { service, logs } = await start();
+    try {
+      const { key } = await service.createKey('cus_a');
+      for (const form of FORMS) {
+        for (const probe of probesOf(form)) {
+          const status = Number(probe.name);
+          const before = await counted(service, ROUTE_START, 'POST', status);
+          const res = await send(service, form, probe, probe.name === '401' ? null : key);
+          const where = `${form} ${probe.name}`;
+          expect({ where, status: res.statusCode }).toEqual({ where, status });
+          const id = res.headers['x-request-id'];
+          expect({ where, id: /^[0-9a-f-]{36}$/.test(String(id)) }).toEqual({ where, id: true });
+          expect({ where, limit: res.headers['ratelimit-limit'] }).toEqual({
+            where,
+            limit: probe.name === '401' ? undefined : '1000',
+          });
+          expect({ where, connection: res.headers.connection }).not.toEqual({
+            where,
+            connection: 'close',
+          });
+          expect({ where, count: await counted(service, ROUTE_START, 'POST', status) }).toEqual({
+            where,
+            count: before + 1,
+          });
+          const lines = logs
+            .lines()
+            .filter((line) => line.msg === 'request completed' && line.reqId === id);
+          expect({ where, lines: lines.map((l) => l.res) }).toEqual({
+            where,
+            lines: [{ statusCode: status }],
+          });
+        }
+      }
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('gives answers outside the power routes the same', async () => {
+    const { service, logs } = await start();
+    try {
+      const cases = [
+        { url: '/nope', method: 'POST', status: 404, route: 'unmatched' },
+        { url: `${VPS}/vps_123/start`, method: 'GET', status: 405, route: ROUTE_START },
+      ];
+      for (const c of cases) {
+        const before = await counted(service, c.route, c.method, c.status);
+        const res = await service.inject({ method: c.method, url: c.url });
+        expect({ url: c.url, status: res.statusCode }).toEqual({ url: c.url, status: c.status });
+        const id = res.headers['x-request-id'];
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await counted(service, c.route, c.method, c.status)).toBe(before + 1);
+        const lines = logs
+          .lines()
+          .filter((line) => line.msg === 'request completed' && line.reqId === id);
+        expect(lines.map((l) => l.res)).toEqual([{ statusCode: c.status }]);
+      }
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('closes the connection of every answer once the server drains', async () => {
+    const { service } = await start();
+    try {
+      const { key } = await service.createKey('cus_a');
+      service.app.drain();
+      for (const form of FORMS) {
+        for (const probe of probesOf(form)) {
+          const res = await send(service, form, probe, probe.name === '401' ? null : key);
+          expect({ where: `${form} ${probe.name}`, connection: res.headers.connection }).toEqual({
+            where: `${form} ${probe.name}`,
+            connection: 'close',
+          });
+        }
+      }
+      for (const url of ['/nope', '/healthz']) {
+        const res = await service.inject({ method: 'GET', url });
+        expect({ url, connection: res.headers.connection }).toEqual({ url, connection: 'close' });
+      }
+    } finally {
+      await service.close();
     }
   });
 });
