@@ -137,6 +137,21 @@ export default tseslint.config(
     },
   },
   {
+    // Configuration is read in one place; everything else is handed what it needs.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts', 'src/cli/io.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'read the environment in src/config.ts (or take it from CliIo in cli/).',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },

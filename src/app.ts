@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import type { AuditWriter } from './audit/audit-writer.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { TrustProxy } from './config.js';
@@ -97,7 +102,7 @@ export const buildApp = (deps: AppDependencies): App => {
     },
     loggerInstance,
     // The completion line of every request is written by the conventions, as on the direct path.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: deferredChildLoggers(deps.logger),
     genReqId: requestIdOf,
     requestIdHeader: false,

@@ -1,4 +1,6 @@
+import { visiblyEscaped } from '../domain/untrusted-text.js';
 import type { JsonValue } from '../store/store.js';
+import type { CliIo } from './io.js';
 
 export interface OutputOptions {
   readonly json?: boolean;
@@ -8,16 +10,29 @@ export interface OutputOptions {
  * Human-readable lines, or exactly one JSON document on stdout with `--json`. Nothing else is
  * written to stdout by a command; errors and logs go to stderr.
  */
-export const emit = (options: OutputOptions, json: JsonValue, human: () => string): void => {
-  process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
+export const emit = (
+  io: CliIo,
+  options: OutputOptions,
+  json: JsonValue,
+  human: () => string,
+): void => {
+  io.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
 };
 
 export const isoOrNull = (ms: number | null): string | null =>
   ms === null ? null : new Date(ms).toISOString();
 
-/** Columns padded to their widest cell; the last column is not padded. */
-export const table = (header: readonly string[], rows: readonly (readonly string[])[]): string => {
-  if (rows.length === 0) return '(none)';
+/**
+ * Columns padded to their widest cell; the last column is not padded. Cells are written with
+ * control and bidirectional characters escaped: what a table shows came from the store, and a
+ * stored text must never move the cursor, clear the screen or start a line of its own.
+ */
+export const table = (
+  header: readonly string[],
+  unsafeRows: readonly (readonly string[])[],
+): string => {
+  if (unsafeRows.length === 0) return '(none)';
+  const rows = unsafeRows.map((row) => row.map(visiblyEscaped));
   const widths = header.map((title, i) =>
     Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)),
   );

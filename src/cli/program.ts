@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { CliIo } from './io.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -7,20 +8,24 @@ import { registerProviderCommands } from './commands/providers.js';
 import { registerResourceCommands } from './commands/resources.js';
 import { registerServeCommand } from './commands/serve.js';
 
-export const buildProgram = (): Command => {
+export const buildProgram = (io: CliIo): Command => {
   const program = new Command('heo-power')
     .description('heo-power: power control for VPS and game servers, and its operator tools')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     // Subcommands inherit these: errors are thrown to main, which prints them as one line.
     .exitOverride()
-    .configureOutput({ outputError: () => undefined });
-  registerServeCommand(program);
-  registerDemoCommand(program);
-  registerMigrateCommand(program);
-  registerProviderCommands(program);
-  registerResourceCommands(program);
-  registerKeyCommands(program);
-  registerAuditCommand(program);
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: () => undefined,
+    });
+  registerServeCommand(program, io);
+  registerDemoCommand(program, io);
+  registerMigrateCommand(program, io);
+  registerProviderCommands(program, io);
+  registerResourceCommands(program, io);
+  registerKeyCommands(program, io);
+  registerAuditCommand(program, io);
   return program;
 };

@@ -3,13 +3,17 @@ import { loadConfig } from '../config.js';
 import { type Container, createContainer } from '../container.js';
 import { createLogger } from '../logger.js';
 import type { Actor } from '../store/store.js';
+import type { CliIo } from './io.js';
 
 /** Operator commands log only warnings, to stderr, unless LOG_LEVEL says otherwise. */
-export const withContainer = async <T>(work: (container: Container) => Promise<T>): Promise<T> => {
-  const config = loadConfig();
-  const level = process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel;
+export const withContainer = async <T>(
+  io: CliIo,
+  work: (container: Container) => Promise<T>,
+): Promise<T> => {
+  const config = loadConfig(io.env);
+  const level = io.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel;
   const container = await createContainer(config, {
-    logger: createLogger(level, process.stderr),
+    logger: createLogger(level, io.stderr),
     serving: false,
   });
   try {

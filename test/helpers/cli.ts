@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli as runCommand } from '../../src/cli/run.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -58,4 +61,32 @@ export const runCliJson = async <T = unknown>(
   if (result.code !== 0)
     throw new Error(`heo-power ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
+};
+
+/** A stream that keeps what is written to it, as text. */
+class TextBuffer extends Writable {
+  #text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.#text += chunk.toString();
+    done();
+  }
+  get text(): string {
+    return this.#text;
+  }
+}
+
+/**
+ * Runs a command in this process, through the same entry the executable uses (`runCli`), with
+ * only `env` as its environment: for tables of refusals, where a process per case buys nothing.
+ */
+export const runCliInProcess = async (
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  input = '',
+): Promise<CliResult> => {
+  const stdout = new TextBuffer();
+  const stderr = new TextBuffer();
+  const io: CliIo = { env, stdout, stderr, readInput: () => input, exitCode: 0 };
+  const code = await runCommand(args, io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
 };

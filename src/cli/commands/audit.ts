@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AuditRecord, OperatorEvent } from '../../store/store.js';
+import type { CliIo } from '../io.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';
 import { withContainer } from '../session.js';
@@ -36,7 +37,7 @@ const operatorJson = (e: OperatorEvent) => ({
   detail: e.detail,
 });
 
-export const registerAuditCommand = (program: Command): void => {
+export const registerAuditCommand = (program: Command, io: CliIo): void => {
   program
     .command('audit')
     .description('read the audit log of power requests, newest first')
@@ -46,10 +47,10 @@ export const registerAuditCommand = (program: Command): void => {
     .option('--operator', 'show operator changes (providers, resources, keys) instead')
     .option('--json', 'print JSON')
     .action(async (options: AuditOptions) =>
-      withContainer(async ({ store }) => {
+      withContainer(io, async ({ store }) => {
         if (options.operator) {
           const events = (await store.operatorLog.list(options.limit)).map(operatorJson);
-          emit(options, events, () =>
+          emit(io, options, events, () =>
             table(
               ['AT', 'ACTOR', 'EVENT', 'SUBJECT', 'DETAIL'],
               events.map((e) => [
@@ -70,7 +71,7 @@ export const registerAuditCommand = (program: Command): void => {
             ...(options.customer === undefined ? {} : { customerId: options.customer }),
           })
         ).map(auditJson);
-        emit(options, records, () =>
+        emit(io, options, records, () =>
           table(
             [
               'AT',

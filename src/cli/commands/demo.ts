@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { loadConfig } from '../../config.js';
 import { type Container, createContainer } from '../../container.js';
 import { createLogger } from '../../logger.js';
@@ -80,15 +81,15 @@ const banner = (url: string, location: string, keys: { power: string; read: stri
   ].join('\n');
 };
 
-export const registerDemoCommand = (program: Command): void => {
+export const registerDemoCommand = (program: Command, io: CliIo): void => {
   program
     .command('demo')
     .description('start the API on the embedded default with simulated machines and demo keys')
     .action(async () => {
-      const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+      const env = { ...io.env, LOG_LEVEL: io.env.LOG_LEVEL ?? 'warn' };
       const config = loadConfig(env);
       const setup = await createContainer(config, {
-        logger: createLogger(config.logLevel, process.stderr),
+        logger: createLogger(config.logLevel, io.stderr),
         serving: false,
       });
       let keys: { power: string; read: string };
@@ -99,7 +100,7 @@ export const registerDemoCommand = (program: Command): void => {
       }
       const { runServer } = await import('../../server.js');
       await runServer(config, (server) => {
-        process.stdout.write(banner(server.url, server.container.store.location, keys));
+        io.stdout.write(banner(server.url, server.container.store.location, keys));
       });
     });
 };

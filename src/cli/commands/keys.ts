@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { KEY_SCOPES, type KeyScope } from '../../domain/access.js';
 import type { ApiKeyRecord, ResourceRef } from '../../store/store.js';
+import type { CliIo } from '../io.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { collect, duration } from '../parsers.js';
 import { cliActor, withContainer } from '../session.js';
@@ -43,7 +44,7 @@ const keyJson = (key: ApiKeyRecord) => ({
   last_used_at: isoOrNull(key.lastUsedAt),
 });
 
-export const registerKeyCommands = (program: Command): void => {
+export const registerKeyCommands = (program: Command, io: CliIo): void => {
   const keys = program.command('keys').description("manage customers' API keys");
 
   keys
@@ -61,7 +62,7 @@ export const registerKeyCommands = (program: Command): void => {
     .option('--name <label>', 'a label for operators')
     .option('--json', 'print JSON')
     .action(async (options: CreateOptions) =>
-      withContainer(async ({ keys: service }) => {
+      withContainer(io, async ({ keys: service }) => {
         const resources: ResourceRef[] = [
           ...options.vps.map((id) => ({ type: 'vps' as const, id })),
           ...options.server.map((id) => ({ type: 'game' as const, id })),
@@ -76,7 +77,7 @@ export const registerKeyCommands = (program: Command): void => {
           },
           cliActor(),
         );
-        emit(options, { ...keyJson(record), key: plaintext }, () =>
+        emit(io, options, { ...keyJson(record), key: plaintext }, () =>
           [
             `created ${record.id} for customer "${record.customerId}" (scope ${record.scope}, resources ${
               record.resources === null ? 'all' : resourcesJson(record).toString()
@@ -95,9 +96,10 @@ export const registerKeyCommands = (program: Command): void => {
     .description('revoke a key; takes effect on the very next request')
     .option('--json', 'print JSON')
     .action(async (id: string, options: OutputOptions) =>
-      withContainer(async ({ keys: service }) => {
+      withContainer(io, async ({ keys: service }) => {
         const record = await service.revoke(id, cliActor());
         emit(
+          io,
           options,
           keyJson(record),
           () => `revoked ${record.id} (customer "${record.customerId}")`,
@@ -111,9 +113,9 @@ export const registerKeyCommands = (program: Command): void => {
     .option('--customer <customer_id>', "only this customer's keys")
     .option('--json', 'print JSON')
     .action(async (options: ListOptions) =>
-      withContainer(async ({ keys: service }) => {
+      withContainer(io, async ({ keys: service }) => {
         const rows = (await service.list(options.customer)).map(keyJson);
-        emit(options, rows, () =>
+        emit(io, options, rows, () =>
           table(
             [
               'ID',

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { PROVIDER_TYPES } from '../../providers/provider-type.js';
 import type { ProviderOptions } from '../../providers/provider.js';
 import { displaySettings } from '../../providers/settings.js';
 import { SecretError } from '../../secrets/secret-error.js';
 import { AdminError } from '../../domain/admin-error.js';
+import type { CliIo } from '../io.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';
 import { cliActor, withContainer } from '../session.js';
@@ -14,14 +14,14 @@ interface AddOptions extends OutputOptions, ProviderOptions {
 }
 
 /** `--token -` reads the token from standard input, which keeps it out of shell history. */
-const tokenOf = (token: string | undefined): string | undefined => {
+const tokenOf = (io: CliIo, token: string | undefined): string | undefined => {
   if (token !== '-') return token;
-  const text = readFileSync(0, 'utf8').trim();
+  const text = io.readInput().trim();
   if (text === '') throw new AdminError('--token -: nothing was read from standard input');
   return text;
 };
 
-export const registerProviderCommands = (program: Command): void => {
+export const registerProviderCommands = (program: Command, io: CliIo): void => {
   const providers = program
     .command('providers')
     .description('manage the back-ends that run machines');
@@ -49,8 +49,8 @@ export const registerProviderCommands = (program: Command): void => {
     )
     .option('--json', 'print JSON')
     .action(async (name: string, options: AddOptions) =>
-      withContainer(async ({ machines }) => {
-        const token = tokenOf(options.token);
+      withContainer(io, async ({ machines }) => {
+        const token = tokenOf(io, options.token);
         const record = await machines.registerProvider(
           name,
           options.type,
@@ -58,6 +58,7 @@ export const registerProviderCommands = (program: Command): void => {
           cliActor(),
         );
         emit(
+          io,
           options,
           {
             name: record.name,
@@ -76,7 +77,7 @@ export const registerProviderCommands = (program: Command): void => {
     .description('list providers (credentials are never shown, only a masked hint)')
     .option('--json', 'print JSON')
     .action(async (options: OutputOptions) =>
-      withContainer(async ({ store }) => {
+      withContainer(io, async ({ store }) => {
         const records = await store.providers.list();
         const rows = await Promise.all(
           records.map(async (p) => ({
@@ -88,7 +89,7 @@ export const registerProviderCommands = (program: Command): void => {
             created_at: isoOrNull(p.createdAt),
           })),
         );
-        emit(options, rows, () =>
+        emit(io, options, rows, () =>
           table(
             ['NAME', 'TYPE', 'RESOURCES', 'CREDENTIAL', 'SETTINGS'],
             rows.map((r) => [
@@ -108,7 +109,7 @@ export const registerProviderCommands = (program: Command): void => {
     .description('check that heo-power can reach the provider and that it accepts the credential')
     .option('--json', 'print JSON')
     .action(async (name: string, options: OutputOptions) =>
-      withContainer(async ({ store, providers: registry }) => {
+      withContainer(io, async ({ store, providers: registry }) => {
         const record = await store.providers.get(name);
         if (record === undefined)
           throw new AdminError(`unknown provider "${name}" (see "providers list")`);
@@ -125,6 +126,7 @@ export const registerProviderCommands = (program: Command): void => {
           result = { ok: false, failure: 'credential', message: error.message };
         }
         emit(
+          io,
           options,
           {
             name,
@@ -135,7 +137,7 @@ export const registerProviderCommands = (program: Command): void => {
           },
           () => `${result.ok ? 'ok' : 'FAILED'}: ${result.message}`,
         );
-        if (!result.ok) process.exitCode = 1;
+        if (!result.ok) io.exitCode = 1;
       }),
     );
 
@@ -147,13 +149,14 @@ export const registerProviderCommands = (program: Command): void => {
     .requiredOption('--token <token>', 'the new credential; "-" reads it from standard input')
     .option('--json', 'print JSON')
     .action(async (name: string, options: OutputOptions & { readonly token: string }) =>
-      withContainer(async ({ machines }) => {
+      withContainer(io, async ({ machines }) => {
         const record = await machines.replaceCredential(
           name,
-          tokenOf(options.token) ?? '',
+          tokenOf(io, options.token) ?? '',
           cliActor(),
         );
         emit(
+          io,
           options,
           { name, credential: record.secretHint },
           () =>
@@ -167,9 +170,9 @@ export const registerProviderCommands = (program: Command): void => {
     .description('remove a provider that no machine uses any more')
     .option('--json', 'print JSON')
     .action(async (name: string, options: OutputOptions) =>
-      withContainer(async ({ machines }) => {
+      withContainer(io, async ({ machines }) => {
         await machines.removeProvider(name, cliActor());
-        emit(options, { name, removed: true }, () => `provider "${name}" removed`);
+        emit(io, options, { name, removed: true }, () => `provider "${name}" removed`);
       }),
     );
 };

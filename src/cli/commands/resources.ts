@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ResourceType } from '../../domain/power.js';
+import type { CliIo } from '../io.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { cliActor, withContainer } from '../session.js';
 
@@ -24,7 +25,7 @@ const FAMILY_COMMANDS: readonly {
 ];
 
 /** `vps add|list` and `game add|list`: the machines customers may power. */
-export const registerResourceCommands = (program: Command): void => {
+export const registerResourceCommands = (program: Command, io: CliIo): void => {
   for (const family of FAMILY_COMMANDS) {
     const command = program.command(family.name).description(`manage ${family.noun}s`);
 
@@ -36,7 +37,7 @@ export const registerResourceCommands = (program: Command): void => {
       .option('--ref <provider-ref>', 'how the provider knows it (defaults to the id)')
       .option('--json', 'print JSON')
       .action(async (id: string, options: AddOptions) =>
-        withContainer(async ({ machines }) => {
+        withContainer(io, async ({ machines }) => {
           const record = await machines.addResource(
             {
               type: family.type,
@@ -48,6 +49,7 @@ export const registerResourceCommands = (program: Command): void => {
             cliActor(),
           );
           emit(
+            io,
             options,
             {
               type: record.type,
@@ -68,7 +70,7 @@ export const registerResourceCommands = (program: Command): void => {
       .option('--customer <customer_id>', "only this customer's")
       .option('--json', 'print JSON')
       .action(async (options: ListOptions) =>
-        withContainer(async ({ store }) => {
+        withContainer(io, async ({ store }) => {
           const records = await store.resources.list({
             type: family.type,
             ...(options.customer === undefined ? {} : { customerId: options.customer }),
@@ -80,7 +82,7 @@ export const registerResourceCommands = (program: Command): void => {
             ref: r.ref,
             created_at: isoOrNull(r.createdAt),
           }));
-          emit(options, rows, () =>
+          emit(io, options, rows, () =>
             table(
               ['ID', 'CUSTOMER', 'PROVIDER', 'REF'],
               rows.map((r) => [r.id, r.customer, r.provider, r.ref]),
