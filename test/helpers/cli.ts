@@ -23,6 +23,16 @@ export const childEnv = (extra: Readonly<Record<string, string>>): NodeJS.Proces
   return { ...Object.fromEntries(inherited), ...extra };
 };
 
+/**
+ * The fast tier (`npm run test:unit`) runs in-process only: a suite that starts heo-power as a
+ * process is named `*.process.test.ts`, which that tier leaves out.
+ */
+export const assertProcessesAllowed = (): void => {
+  if (process.env.HEO_TEST_TIER === 'unit') {
+    throw new Error('the unit tier runs in-process: name a suite that spawns *.process.test.ts');
+  }
+};
+
 /** Runs the built CLI as an operator would, in its own process; `input` goes to its stdin. */
 export const runCli = (
   args: readonly string[],
@@ -30,6 +40,7 @@ export const runCli = (
   timeoutMs = 20_000,
   input = '',
 ): Promise<CliResult> => {
+  assertProcessesAllowed();
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { CLI, childEnv, ROOT } from './cli.js';
+import { assertProcessesAllowed, CLI, childEnv, ROOT } from './cli.js';
 
 export interface ServeProcess {
   readonly url: string;
@@ -20,6 +20,7 @@ export const startServeProcess = (
   timeoutMs = 20_000,
 ): Promise<ServeProcess> =>
   new Promise((resolve, reject) => {
+    assertProcessesAllowed();
     const child = spawn(process.execPath, [CLI, command], {
       cwd: ROOT,
       env: childEnv({ PORT: '0', LOG_LEVEL: 'info', ...env }),

@@ -61,7 +61,31 @@ const probeRedis = async (): Promise<string | null> => {
   }
 };
 
-const [postgresProblem, redisProblem] = await Promise.all([probePostgres(), probeRedis()]);
+/**
+ * The backends the suites run on: `HEO_TEST_BACKENDS=sqlite` (or `sqlite,postgres`, the default).
+ * PostgreSQL + Redis left out by choice are not probed, and their suites are skipped even with
+ * `CI=true`: the run asked for it.
+ */
+const KNOWN_BACKENDS = ['sqlite', 'postgres'] as const;
+export type TestBackendName = (typeof KNOWN_BACKENDS)[number];
+export const SELECTED_BACKENDS: ReadonlySet<TestBackendName> = (() => {
+  const names = (process.env.HEO_TEST_BACKENDS ?? KNOWN_BACKENDS.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !(KNOWN_BACKENDS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(
+      `HEO_TEST_BACKENDS must list ${KNOWN_BACKENDS.join(' and/or ')} (got "${process.env.HEO_TEST_BACKENDS ?? ''}")`,
+    );
+  }
+  return new Set(names as TestBackendName[]);
+})();
+
+const NOT_SELECTED = 'not selected by HEO_TEST_BACKENDS';
+const [postgresProblem, redisProblem] = SELECTED_BACKENDS.has('postgres')
+  ? await Promise.all([probePostgres(), probeRedis()])
+  : [NOT_SELECTED, NOT_SELECTED];
 
 export type SharedService = 'postgres' | 'redis';
 
@@ -75,6 +99,7 @@ export const servicesAvailable = (...needs: readonly SharedService[]): boolean =
     .map((need) => (need === 'postgres' ? postgresProblem : redisProblem))
     .filter((problem): problem is string => problem !== null);
   if (problems.length === 0) return true;
+  if (problems.includes(NOT_SELECTED)) return false;
   if (IN_CI) throw new Error(`CI=true needs PostgreSQL and Redis: ${problems.join('; ')}`);
   console.warn(`skipping tests that need ${needs.join(' and ')}: ${problems.join('; ')}`);
   return false;

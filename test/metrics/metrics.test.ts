@@ -4,45 +4,10 @@ import { type Config, DEFAULTS } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { withBadChecksum } from '../helpers/expect-http.js';
 import { captureLogs } from '../helpers/log-capture.js';
+import { parse, type Sample, valueOf } from '../helpers/prometheus.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { startServeProcess } from '../helpers/serve-process.js';
 import { TEST_ACTOR } from '../helpers/test-service.js';
 import { type TempDir, tempDir } from '../helpers/temp-dir.js';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** The samples of a Prometheus text exposition. */
-const parse = (text: string): Sample[] =>
-  text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (match === null) throw new Error(`not a sample line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
-        labels[pair[1] ?? ''] = pair[2] ?? '';
-      }
-      return { name: match[1] ?? '', labels, value: Number(match[3]) };
-    });
-
-/** The value of the one sample with exactly these labels, or `undefined`. */
-const valueOf = (
-  samples: readonly Sample[],
-  name: string,
-  labels: Readonly<Record<string, string>>,
-): number | undefined => {
-  const wanted = JSON.stringify(Object.entries(labels).sort());
-  const found = samples.filter(
-    (s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === wanted,
-  );
-  if (found.length > 1) throw new Error(`${name} ${wanted} appears ${found.length} times`);
-  return found[0]?.value;
-};
 
 const VPS_START = '/v1/hosting/cloud/vps-custom/:id/start';
 const GAME_START = '/v1/hosting/game/power/:server_id/start';
@@ -291,32 +256,6 @@ describe('metrics when HEO_METRICS_PORT is unset', () => {
       expect(server.container.metrics).toBeNull();
     } finally {
       await server.close();
-      dir.remove();
-    }
-  });
-});
-
-describe('metrics of the serve command', () => {
-  it('listen where HEO_METRICS_PORT says, and the start line names them', async () => {
-    const dir = tempDir();
-    const serve = await startServeProcess({
-      DATABASE_URL: dir.file('heo-power.db'),
-      HEO_METRICS_PORT: '0',
-    });
-    try {
-      const match = /"metrics":"(http:\/\/[^"]+)"/.exec(serve.output());
-      expect(match?.[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-      await fetch(`${serve.url}/healthz`);
-      const text = await (await fetch(match?.[1] ?? '')).text();
-      expect(
-        valueOf(parse(text), 'heo_http_requests_total', {
-          route: '/healthz',
-          method: 'GET',
-          status: '200',
-        }),
-      ).toBe(1);
-    } finally {
-      expect(await serve.stop()).toBe(0);
       dir.remove();
     }
   });
