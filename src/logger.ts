@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from './config.js';
+import { REDACTED_KEY, withoutKeys } from './domain/untrusted-text.js';
 
 export type { Logger } from 'pino';
 
@@ -8,8 +9,12 @@ export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 const KEY_LIKE = /heo_[0-9A-Za-z]+/g;
 
-/** Anything that looks like an API key is cut out of free text before it reaches a log line. */
-export const scrubSecrets = (text: string): string => text.replace(KEY_LIKE, 'heo_[redacted]');
+/**
+ * Anything that looks like an API key is cut out of free text before it reaches a log line,
+ * percent-encoded ones too (`heo%5F…`).
+ */
+export const scrubSecrets = (text: string): string =>
+  withoutKeys(text).replace(KEY_LIKE, REDACTED_KEY);
 
 /** Paths that may hold a credential in any object that reaches the logger. */
 export const REDACT_PATHS = [

@@ -62,4 +62,4 @@ export const visiblyEscaped = (text: string): string => text.replace(UNSAFE, esc
  * the longest id.
  */
 export const storableId = (id: string): string =>
-  isValidId(id) ? id : visiblyEscaped(withoutKeys(id)).slice(0, MAX_ID_LENGTH);
+  isValidId(id) && !holdsKey(id) ? id : visiblyEscaped(withoutKeys(id)).slice(0, MAX_ID_LENGTH);
