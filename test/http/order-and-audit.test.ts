@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectError } from '../helpers/expect-http.js';
 import { BACKENDS } from '../helpers/backends.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
 const VPS = '/v1/hosting/cloud/vps-custom';
@@ -206,6 +207,48 @@ describe('a database whose write lock another process holds', () => {
       expect((await service.store.audit.list({ limit: 5 })).map((r) => r.status)).toEqual([200]);
     } finally {
       other.close();
+      await service.close();
+    }
+  });
+});
+
+describe('a refusal whose audit record cannot be written', () => {
+  it('is answered all the same, and its log line carries the whole record', async () => {
+    const logs = captureLogs('info');
+    const service = await startWithCustomers({ logger: logs.logger });
+    try {
+      const { id, key } = await service.createKey('cus_a');
+      // A real fault in the real store: the database refuses to record any 403.
+      const db = new BetterSqlite3(service.container.config.databaseUrl);
+      db.exec(`CREATE TRIGGER refuse_403 BEFORE INSERT ON audit_log WHEN NEW.status = 403
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+      db.close();
+      const res = await service.inject({
+        method: 'POST',
+        url: '/v1/hosting/cloud/vps-custom/vps_456/start',
+        headers: bearer(key),
+      });
+      expect({ status: res.statusCode, body: res.body }).toEqual({
+        status: 403,
+        body: '{"success":false,"error":"unauthorized","message":"You do not have access to this VPS"}',
+      });
+      const line = logs
+        .lines()
+        .find((l) => l.msg === 'could not record a refused request in the audit log');
+      expect(line?.reqId).toBe(res.headers['x-request-id']);
+      expect(line?.audit).toMatchObject({
+        requestId: res.headers['x-request-id'],
+        keyId: id,
+        customerId: 'cus_a',
+        resourceType: 'vps',
+        resourceId: 'vps_456',
+        action: 'start',
+        status: 403,
+        error: 'unauthorized',
+      });
+      expect(logs.text()).not.toContain(key.slice(4));
+      expect(await service.store.audit.list({ limit: 10 })).toEqual([]);
+    } finally {
       await service.close();
     }
   });
