@@ -1,3 +1,4 @@
+import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliJson } from '../helpers/cli.js';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.js';
@@ -27,8 +28,15 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('finishes the request in flight, records it, refuses new connections and exits 0', async () => {
-    const inFlight = fetch(`${server.url}/v1/hosting/cloud/vps-custom/vps_slow/stop`, {
+    // A kept-alive connection, already used once: the reply in flight must tell its client not
+    // to send another request on it (the server is about to close it).
+    const client = new Client(server.url, { keepAliveTimeout: 60_000 });
+    const first = await client.request({ method: 'GET', path: '/healthz' });
+    await first.body.text();
+    expect(first.headers.connection).toBe('keep-alive');
+    const inFlight = client.request({
       method: 'POST',
+      path: '/v1/hosting/cloud/vps-custom/vps_slow/stop',
       headers: { authorization: `Bearer ${key}` },
     });
     // In flight: the server has handed the action to the provider, which takes 1.5 s to time out.
@@ -39,12 +47,14 @@ describe('graceful shutdown on SIGTERM', () => {
     const exited = server.stop('SIGTERM');
 
     const res = await inFlight;
-    expect(res.status).toBe(502);
-    expect(await res.json()).toEqual({
+    expect(res.statusCode).toBe(502);
+    expect(res.headers.connection).toBe('close');
+    expect(await res.body.json()).toEqual({
       success: false,
       error: 'provider_error',
       message: 'Failed to send action',
     });
+    await client.close();
     expect(await exited).toBe(0);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
 
