@@ -18,6 +18,7 @@ import type { AccessCache } from './services/access-cache.js';
 import type { ActionSender } from './services/action-sender.js';
 import { clientAddressOf, type ProxyTrust } from './http/client-address.js';
 import { HttpConventions } from './http/conventions.js';
+import type { FailureBudget } from './auth/failure-budget.js';
 import { PowerPipeline } from './http/power-pipeline.js';
 import { directPowerTransport } from './http/transports/direct-power.js';
 import { registerPowerRoutes } from './http/transports/fastify-power.js';
@@ -34,6 +35,8 @@ export interface AppDependencies {
   readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
+  /** Failed authentications per client address (429 once used up). */
+  readonly failures?: FailureBudget | null | undefined;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
   readonly checkStore: () => Promise<void>;
@@ -74,6 +77,7 @@ export const buildApp = (deps: AppDependencies): App => {
     caches: deps.caches,
     authenticator: deps.authenticator,
     limiter: deps.limiter,
+    failures: deps.failures ?? undefined,
     sender: deps.sender,
     audit: deps.audit,
     observer: deps.observer,

@@ -30,6 +30,10 @@ export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly rateLimitPerMinute: number;
+  /** Failed authentications a client address may make per minute; `0` turns the budget off. */
+  readonly authFailuresPerMinute: number;
+  /** How often failed authentications are logged, one line per address. */
+  readonly authFailureLogIntervalMs: number;
   readonly providerTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   /** PostgreSQL: most pooled connections per instance. */
@@ -57,6 +61,8 @@ export const DEFAULTS: Config = Object.freeze({
   port: 8080,
   logLevel: 'info',
   rateLimitPerMinute: 60,
+  authFailuresPerMinute: 600,
+  authFailureLogIntervalMs: 60_000,
   providerTimeoutMs: 10_000,
   shutdownTimeoutMs: 10_000,
   storePoolSize: 10,
@@ -225,6 +231,22 @@ export const loadConfig = (env: Env = process.env): Config => {
       DEFAULTS.rateLimitPerMinute,
       1,
       1_000_000,
+      problems,
+    ),
+    authFailuresPerMinute: integer(
+      env,
+      'HEO_AUTH_FAILURES_PER_MINUTE',
+      DEFAULTS.authFailuresPerMinute,
+      0,
+      1_000_000,
+      problems,
+    ),
+    authFailureLogIntervalMs: integer(
+      env,
+      'HEO_AUTH_FAILURE_LOG_INTERVAL_MS',
+      DEFAULTS.authFailureLogIntervalMs,
+      1_000,
+      86_400_000,
       problems,
     ),
     providerTimeoutMs: integer(

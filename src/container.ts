@@ -11,7 +11,8 @@ import { ProviderRegistry } from './providers/registry.js';
 import { KeySource } from './secrets/key-source.js';
 import { SecretBox, type SecretSealer } from './secrets/secret-box.js';
 import { MemoryRateLimiter } from './ratelimit/memory-rate-limiter.js';
-import type { RateLimiter } from './ratelimit/rate-limiter.js';
+import type { RateLimiter, RateLimitPolicy } from './ratelimit/rate-limiter.js';
+import { FailureBudget } from './auth/failure-budget.js';
 import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
 import { AccessCache } from './services/access-cache.js';
 import { MachineService } from './services/machine-service.js';
@@ -34,6 +35,8 @@ export interface Container {
   readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
+  /** Failed authentications per client address; `null` when `HEO_AUTH_FAILURES_PER_MINUTE=0`. */
+  readonly failures: FailureBudget | null;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
   readonly machines: MachineService;
@@ -113,20 +116,33 @@ export const createContainer = async (
   });
   const caches = new AccessCache(store, providers);
   const authenticator = new Authenticator({ caches, keys: store.keys, logger });
-  const policy = { limit: config.rateLimitPerMinute, windowMs: 60_000 };
+  // Counts shared by every instance through Redis when there is one, else in this process.
+  const counter = (policy: RateLimitPolicy, prefix: string): Promise<RateLimiter> | RateLimiter =>
+    serving && config.redisUrl !== null
+      ? RedisRateLimiter.connect({
+          url: config.redisUrl,
+          prefix,
+          policy,
+          timeoutMs: config.redisTimeoutMs,
+          logger,
+        })
+      : new MemoryRateLimiter(policy);
   let limiter: RateLimiter;
+  let failures: FailureBudget | null = null;
   try {
     limiter =
       overrides.limiter ??
-      (serving && config.redisUrl !== null
-        ? await RedisRateLimiter.connect({
-            url: config.redisUrl,
-            prefix: config.redisPrefix,
-            policy,
-            timeoutMs: config.redisTimeoutMs,
-            logger,
-          })
-        : new MemoryRateLimiter(policy));
+      (await counter({ limit: config.rateLimitPerMinute, windowMs: 60_000 }, config.redisPrefix));
+    if (config.authFailuresPerMinute > 0) {
+      failures = new FailureBudget({
+        counter: await counter(
+          { limit: config.authFailuresPerMinute, windowMs: 60_000 },
+          `${config.redisPrefix}auth-failures:`,
+        ),
+        log: logger,
+        summaryIntervalMs: config.authFailureLogIntervalMs,
+      });
+    }
   } catch (error) {
     await store.close();
     throw error;
@@ -146,6 +162,7 @@ export const createContainer = async (
     caches,
     authenticator,
     limiter,
+    failures,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
     machines: new MachineService(store, factories, secrets),
@@ -155,6 +172,7 @@ export const createContainer = async (
       await audit.flush();
       await authenticator.close();
       await limiter.close();
+      await failures?.close();
       await providers.close();
       await store.close();
     },

@@ -20,6 +20,7 @@ export const appFor = (container: Container): App =>
     caches: container.caches,
     authenticator: container.authenticator,
     limiter: container.limiter,
+    failures: container.failures,
     sender: container.sender,
     audit: container.audit,
     checkStore: () => container.store.ping(),

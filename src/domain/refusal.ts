@@ -8,6 +8,8 @@ export type RefusalCode =
   | 'unauthenticated'
   /** The key used up its requests of the current window. */
   | 'rate_limited'
+  /** The client's address used up its budget of failed authentications. */
+  | 'address_refused'
   /** The body is not JSON (or poisons prototypes). */
   | 'body_malformed'
   /** The body is larger than the limit. */
@@ -41,6 +43,7 @@ const refusal = (code: RefusalCode): Refusal => Object.freeze({ code });
 export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.freeze({
   unauthenticated: refusal('unauthenticated'),
   rate_limited: refusal('rate_limited'),
+  address_refused: refusal('address_refused'),
   body_malformed: refusal('body_malformed'),
   body_too_large: refusal('body_too_large'),
   body_not_json: refusal('body_not_json'),

@@ -13,6 +13,11 @@ export interface Answer {
   readonly headers: readonly string[];
   readonly contentType: string;
   readonly body: string;
+  /**
+   * Spoken for by a summary line (failed authentications, per address): its own completion line
+   * is written at `debug` only.
+   */
+  readonly summarised?: boolean;
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -81,16 +86,23 @@ export class HttpConventions {
       res.destroy();
       return;
     }
-    this.completed(labels, (performance.now() - started) / 1000, log, described);
+    const seconds = (performance.now() - started) / 1000;
+    this.completed(labels, seconds, log, described, answer.summarised === true ? 'debug' : 'info');
   }
 
   /** The metrics and the completion line of an answered request. */
-  completed(labels: RequestLabels, seconds: number, log: Log, described: Described): void {
+  completed(
+    labels: RequestLabels,
+    seconds: number,
+    log: Log,
+    described: Described,
+    level: 'info' | 'debug' = 'info',
+  ): void {
     this.#observer?.requestCompleted(labels, seconds);
     // The description is asked for only when the line is written: working out the client address
     // costs, and a 401 under brute force needs it for nothing else.
-    if (this.#logger.isLevelEnabled('info')) {
-      log.info(
+    if (this.#logger.isLevelEnabled(level)) {
+      log[level](
         { req: described(), res: { statusCode: labels.status }, responseTime: seconds * 1000 },
         'request completed',
       );

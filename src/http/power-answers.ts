@@ -41,6 +41,7 @@ export const refusalError = (
     case 'unauthenticated':
       return Errors.unauthenticated();
     case 'rate_limited':
+    case 'address_refused':
       return Errors.rateLimited(retryAfterSeconds);
     case 'body_malformed':
       return Errors.invalidJson();

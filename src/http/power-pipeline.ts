@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuditWriter } from '../audit/audit-writer.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { FailureBudget } from '../auth/failure-budget.js';
 import { canAccess, type Principal, scopeAllows } from '../domain/access.js';
 import { isValidId } from '../domain/ids.js';
 import { isConfirmed, type PowerAction, type PowerFamily } from '../domain/power.js';
@@ -69,6 +70,8 @@ interface Passage {
   readonly request: PowerRequest;
   principal: Principal | null;
   limit: RateLimitDecision | null;
+  /** Seconds until a refused address may try again. */
+  addressRefusedFor: number;
   confirmed: boolean;
   resource: ResourceRecord | undefined;
   /** What the provider said, once it was asked. */
@@ -84,6 +87,8 @@ export interface PowerPipelineDependencies {
   readonly limiter: RateLimiter;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
+  /** Failed authentications per client address; `undefined` turns the budget off. */
+  readonly failures?: FailureBudget | undefined;
   readonly observer?: AccessObserver | undefined;
 }
 
@@ -107,7 +112,9 @@ export const rateLimitHeaders = (decision: RateLimitDecision): string[] => [
  * machine, the in-memory limit) and returns a promise only when it waits.
  *
  * 1. the caches take in any configuration change (a revoked key, a moved machine);
- * 2. authentication: the Bearer key → 401;
+ * 2. the client address's budget of failed authentications, once used up → 429, before any
+ *    key is looked at;
+ * 2. authentication: the Bearer key → 401 (a failure counts against the address's budget);
  * 3. the key's rate limit (it consumes quota, so only for a good key) → 429;
  * 4. the body, read only now (malformed 400, too large 413, not JSON 415);
  * 5. resource access: unknown and foreign ids alike → 403;
@@ -122,6 +129,7 @@ export class PowerPipeline {
   readonly #limiter: RateLimiter;
   readonly #sender: ActionSender;
   readonly #audit: AuditWriter;
+  readonly #failures: FailureBudget | undefined;
   readonly #observer: AccessObserver | undefined;
   readonly #steps: readonly Step[];
 
@@ -131,8 +139,10 @@ export class PowerPipeline {
     this.#limiter = deps.limiter;
     this.#sender = deps.sender;
     this.#audit = deps.audit;
+    this.#failures = deps.failures;
     this.#observer = deps.observer;
     this.#steps = [
+      this.#checkAddress,
       this.#authenticate,
       this.#limitRate,
       this.#readBody,
@@ -149,6 +159,7 @@ export class PowerPipeline {
       request,
       principal: null,
       limit: null,
+      addressRefusedFor: 0,
       confirmed: false,
       resource: undefined,
       trace: null,
@@ -181,16 +192,29 @@ export class PowerPipeline {
     return null;
   }
 
+  readonly #checkAddress: Step = (passage) => {
+    // Free while no address is refused: the client address is not even worked out.
+    if (this.#failures === undefined || !this.#failures.active) return null;
+    const seconds = this.#failures.refusalSeconds(passage.request.clientAddress());
+    if (seconds === 0) return null;
+    passage.addressRefusedFor = seconds;
+    this.#observer?.addressRefused();
+    return Refusals.address_refused;
+  };
+
   readonly #authenticate: Step = (passage) => {
     const { authorization } = passage.request;
     const principal = this.#authenticator.authenticate(authorization);
-    const admitted = (found: Principal | null): Refusal | null => {
+    const admitted = (found: Principal | null): MaybePromise<Refusal | null> => {
       if (found !== null) {
         passage.principal = found;
         return null;
       }
       this.#observer?.authenticationFailed(authorization === undefined ? 'missing' : 'invalid');
-      return Refusals.unauthenticated;
+      const counted = this.#failures?.failed(passage.request.clientAddress());
+      return counted instanceof Promise
+        ? counted.then(() => Refusals.unauthenticated)
+        : Refusals.unauthenticated;
     };
     return principal instanceof Promise ? principal.then(admitted) : admitted(principal);
   };
@@ -316,7 +340,11 @@ export class PowerPipeline {
 
   #errorOf(passage: Passage, refusal: Refusal): ApiError {
     const { family, action } = passage.request.route;
-    return refusalError(refusal, family, action, passage.limit?.resetSeconds ?? 0);
+    const retryAfter =
+      refusal === Refusals.address_refused
+        ? passage.addressRefusedFor
+        : (passage.limit?.resetSeconds ?? 0);
+    return refusalError(refusal, family, action, retryAfter);
   }
 
   #entry(passage: Passage, status: number, error: string | null): AuditEntry {
@@ -354,6 +382,9 @@ export class PowerPipeline {
   ): PowerAnswer {
     const limit =
       passage.limit === null ? headers : [...rateLimitHeaders(passage.limit), ...headers];
-    return { status, headers: limit, contentType: JSON_TYPE, body, audit, audited };
+    // Failed authentications and refused addresses are summed up per address by the budget's
+    // summary line, not logged one by one: a brute force must not fill the disk.
+    const summarised = passage.principal === null && this.#failures !== undefined;
+    return { status, headers: limit, contentType: JSON_TYPE, body, audit, audited, summarised };
   }
 }

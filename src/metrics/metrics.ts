@@ -27,6 +27,7 @@ export class Metrics implements ServiceObserver {
   readonly #providerCallDuration: Histogram<'provider' | 'action' | 'outcome'>;
   readonly #rateLimited: Counter<'family' | 'action'>;
   readonly #authenticationFailures: Counter<'reason'>;
+  readonly #addressRefusals: Counter;
 
   constructor() {
     const registers = [this.#registry];
@@ -70,6 +71,11 @@ export class Metrics implements ServiceObserver {
       labelNames: ['reason'] as const,
       registers,
     });
+    this.#addressRefusals = new Counter({
+      name: 'heo_auth_address_refusals_total',
+      help: 'Power requests refused with 429 because their client address used up its budget of failed authentications.',
+      registers,
+    });
     // Series that are known in advance start at zero, so that rates exist before the first event.
     for (const family of FAMILIES) {
       for (const action of family.actions)
@@ -101,6 +107,10 @@ export class Metrics implements ServiceObserver {
 
   authenticationFailed(reason: AuthenticationFailure): void {
     this.#authenticationFailures.inc({ reason });
+  }
+
+  addressRefused(): void {
+    this.#addressRefusals.inc();
   }
 
   /** The exposition text and its content type, for `GET /metrics`. */

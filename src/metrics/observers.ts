@@ -31,6 +31,8 @@ export type AuthenticationFailure = 'missing' | 'invalid';
 export interface AccessObserver {
   authenticationFailed(reason: AuthenticationFailure): void;
   rateLimited(family: ResourceType, action: PowerAction): void;
+  /** A request refused because its address used up its budget of failed authentications. */
+  addressRefused(): void;
 }
 
 /**

@@ -68,6 +68,20 @@ export class TestService {
     }
   }
 
+  /**
+   * Another instance on the same storage (the same database and Redis prefix), as a second
+   * server behind a load balancer would be; closing it leaves the storage to this one.
+   */
+  async sibling(options: Pick<TestServiceOptions, 'config' | 'logger'> = {}): Promise<TestService> {
+    const config: Config = { ...this.container.config, ...options.config };
+    const container = await createContainer(config, {
+      logger: options.logger ?? captureLogs('silent').logger,
+    });
+    const app = appFor(container);
+    await app.fastify.ready();
+    return new TestService(container, app, undefined);
+  }
+
   get fastify(): FastifyInstance {
     return this.app.fastify;
   }

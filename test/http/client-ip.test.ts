@@ -69,6 +69,13 @@ describe.each(BACKENDS)('on $name', (backend) => {
         },
         remoteAddress: LOAD_BALANCER,
       });
+      if (which === 'unknown') {
+        // Failed authentications are logged as one summary line per address and interval.
+        service.container.failures?.summarise();
+        const summary = logs.lines().find((entry) => entry.msg === 'authentication failures');
+        expect(summary).toMatchObject({ clientIp: recorded, failed: 1, refused: 0 });
+        return;
+      }
       const line = logs
         .lines()
         .find((entry) => entry.msg === 'request completed' && entry.reqId === requestId);
