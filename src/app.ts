@@ -12,6 +12,11 @@ import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import type { AccessCache } from './services/access-cache.js';
 import type { ActionSender } from './services/action-sender.js';
 import { clientAddressOf, type ProxyTrust } from './http/client-address.js';
+import {
+  capConnectionsPerClient,
+  type ConnectionLimits,
+  serverTimeouts,
+} from './http/connection-limits.js';
 import { HttpConventions } from './http/conventions.js';
 import { PowerPipeline } from './http/power-pipeline.js';
 import { directPowerTransport } from './http/transports/direct-power.js';
@@ -36,6 +41,8 @@ export interface AppDependencies {
   readonly trustProxy?: TrustProxy;
   /** Told about every answered request and every refusal of authentication or limit (metrics). */
   readonly observer?: ServiceObserver | undefined;
+  /** How long a request may take to arrive, and how many connections one address may hold. */
+  readonly limits: ConnectionLimits;
 }
 
 export interface App {
@@ -88,11 +95,11 @@ export const buildApp = (deps: AppDependencies): App => {
       handle = (req, res) => {
         if (!direct(req, res)) fastifyHandler(req, res);
       };
-      const server = createServer(handle);
-      // The time-outs Fastify sets on a server it builds itself (its defaults: none is passed).
+      // A request that has not arrived whole in time is answered 408 by the client error handler
+      // (or, while its body is being read, by the power path); Fastify's default is to wait forever.
+      const server = createServer(serverTimeouts(deps.limits), handle);
       server.keepAliveTimeout = numberOr(options.keepAliveTimeout, 72_000);
-      server.requestTimeout = numberOr(options.requestTimeout, 0);
-      server.setTimeout(numberOr(options.connectionTimeout, 0));
+      capConnectionsPerClient(server, deps.limits.maxPerClient);
       return server;
     },
     loggerInstance,

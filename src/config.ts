@@ -49,6 +49,10 @@ export interface Config {
   readonly metricsHost: string;
   /** What an audit record must survive before its reply leaves (SQLite; PostgreSQL always fsyncs). */
   readonly auditDurability: AuditDurability;
+  /** Longest a client may take to send a whole request, headers and body: past it, 408. */
+  readonly requestTimeoutMs: number;
+  /** Most connections open at once from one client address (as the socket sees it); 0: no cap. */
+  readonly maxConnectionsPerClient: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -69,6 +73,8 @@ export const DEFAULTS: Config = Object.freeze({
   metricsPort: null,
   metricsHost: '127.0.0.1',
   auditDurability: 'process-crash',
+  requestTimeoutMs: 10_000,
+  maxConnectionsPerClient: 128,
 });
 
 export class ConfigError extends Error {
@@ -269,6 +275,22 @@ export const loadConfig = (env: Env = process.env): Config => {
     auditDurability: AUDIT_DURABILITIES.includes(durability as AuditDurability)
       ? (durability as AuditDurability)
       : DEFAULTS.auditDurability,
+    requestTimeoutMs: integer(
+      env,
+      'HEO_REQUEST_TIMEOUT_MS',
+      DEFAULTS.requestTimeoutMs,
+      100,
+      600_000,
+      problems,
+    ),
+    maxConnectionsPerClient: integer(
+      env,
+      'HEO_MAX_CONNECTIONS_PER_CLIENT',
+      DEFAULTS.maxConnectionsPerClient,
+      0,
+      1_000_000,
+      problems,
+    ),
   };
   if (
     config.metricsPort !== null &&

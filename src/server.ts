@@ -25,6 +25,10 @@ export const appFor = (container: Container): App =>
     checkStore: () => container.store.ping(),
     trustProxy: container.config.trustProxy,
     observer: container.metrics ?? undefined,
+    limits: {
+      requestTimeoutMs: container.config.requestTimeoutMs,
+      maxPerClient: container.config.maxConnectionsPerClient,
+    },
   });
 
 export const startServer = async (

@@ -31,6 +31,8 @@ describe('configuration', () => {
       metricsPort: null,
       metricsHost: '127.0.0.1',
       auditDurability: 'process-crash',
+      requestTimeoutMs: 10_000,
+      maxConnectionsPerClient: 128,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -54,6 +56,8 @@ describe('configuration', () => {
         HEO_METRICS_PORT: '9464',
         HEO_METRICS_HOST: '10.0.0.5',
         HEO_AUDIT_DURABILITY: 'power-loss',
+        HEO_REQUEST_TIMEOUT_MS: '3000',
+        HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -73,6 +77,8 @@ describe('configuration', () => {
       metricsPort: 9464,
       metricsHost: '10.0.0.5',
       auditDurability: 'power-loss',
+      requestTimeoutMs: 3000,
+      maxConnectionsPerClient: 0,
     });
   });
 

@@ -123,8 +123,12 @@ export const Errors = {
   headersTooLarge: shared(
     () => new ApiError(431, 'request_header_fields_too_large', 'Request headers are too large'),
   ),
+  // The rest of the request may still be on its way: the connection cannot carry another one.
   requestTimeout: shared(
-    () => new ApiError(408, 'request_timeout', 'The request was not received in time'),
+    () =>
+      new ApiError(408, 'request_timeout', 'The request was not received in time', {
+        connection: 'close',
+      }),
   ),
   serviceUnavailable: shared(
     () =>
