@@ -154,8 +154,11 @@ export interface KeyStore {
 }
 
 export interface AuditStore {
-  /** Appends all entries in one transaction. */
-  append(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * Appends all entries in one transaction. When `signal` aborts, the append is abandoned so that
+   * it rejects at once.
+   */
+  append(entries: readonly AuditEntry[], signal?: AbortSignal): Promise<void>;
   list(query: AuditQuery): Promise<readonly AuditRecord[]>;
 }
 

@@ -85,7 +85,7 @@ const toRecord = (row: SqlRow): AuditRecord => ({
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: SqlExecutor) {}
 
-  async append(entries: readonly AuditEntry[]): Promise<void> {
+  async append(entries: readonly AuditEntry[], signal?: AbortSignal): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(auditParams);
     if (this.db.capabilities.batchInsert === 'per-row') {
@@ -96,6 +96,7 @@ export class SqlAuditStore implements AuditStore {
     await this.db.run(
       INSERT_AUDIT_COLUMNS,
       AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
+      signal,
     );
   }
 
