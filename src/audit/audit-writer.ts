@@ -22,6 +22,9 @@ interface Batch {
 
 const MAX_BATCH = 1_000;
 
+/** Accepted requests whose commit is in doubt, kept for correction until the store answers. */
+const MAX_IN_DOUBT = 10_000;
+
 /** A promise that resolves after `ms`, or at once when `signal` aborts. */
 const pause = (clock: Clock, ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -47,6 +50,10 @@ const pause = (clock: Clock, ms: number, signal: AbortSignal): Promise<void> =>
  * attempt and each pause counts), a statement in flight. At the deadline the batch's requests
  * fail with `StoreUnavailableError` (503), and an append still in flight is told to stop, so that
  * it cannot commit after its requests were answered.
+ *
+ * A statement the database had already received may still have committed. The accepted requests
+ * of such a batch were answered 503, so once the store answers again their rows, if there are
+ * any, are corrected to say so (`AuditStore.amend`): a row never says 200 for a 503.
  */
 export class AuditWriter {
   readonly #store: AuditStore;
@@ -57,6 +64,10 @@ export class AuditWriter {
   readonly #waiting: Batch[] = [];
   /** The running drain, `null` when idle; it ends in the same turn that finds nothing waiting. */
   #draining: Promise<void> | null = null;
+  /** The batch being written. */
+  #writing: Batch | null = null;
+  /** Entries of accepted requests answered 503 while their append was under way. */
+  #inDoubt: AuditEntry[] = [];
 
   /** `timeoutMs`: the longest a record waits to be committed before its request fails. */
   constructor(store: AuditStore, logger: Logger, timeoutMs = 5_000, clock: Clock = systemClock) {
@@ -123,6 +134,10 @@ export class AuditWriter {
   #giveUp(batch: Batch): void {
     const index = this.#waiting.indexOf(batch);
     if (index !== -1) this.#waiting.splice(index, 1);
+    if (batch === this.#writing) {
+      const accepted = batch.entries.filter((entry) => entry.status === 200);
+      this.#inDoubt = [...this.#inDoubt, ...accepted].slice(-MAX_IN_DOUBT);
+    }
     batch.reject(
       new StoreUnavailableError(`audit records not committed within ${this.#timeoutMs} ms`),
     );
@@ -157,15 +172,45 @@ export class AuditWriter {
     await new Promise((resolve) => setImmediate(resolve));
     try {
       for (let batch = this.#waiting.shift(); batch !== undefined; batch = this.#waiting.shift()) {
+        this.#writing = batch;
         try {
+          await this.#amendInDoubt(batch.abandon.signal);
           await this.#append(batch);
           batch.resolve();
         } catch (error) {
           batch.reject(error);
+        } finally {
+          this.#writing = null;
         }
       }
     } finally {
       this.#draining = null;
+    }
+  }
+
+  /**
+   * Before the next batch: the rows of requests answered 503 while their append was under way
+   * are made to say 503, if they were committed after all. A failure leaves them for next time
+   * and does not hold up the batch, which meets the same store on its own.
+   */
+  async #amendInDoubt(signal: AbortSignal): Promise<void> {
+    if (this.#inDoubt.length === 0 || this.#store.amend === undefined) return;
+    const entries = this.#inDoubt;
+    this.#inDoubt = [];
+    try {
+      const changed = await this.#store.amend(
+        entries,
+        { status: 503, error: 'service_unavailable' },
+        signal,
+      );
+      if (changed > 0) {
+        this.#logger.warn(
+          { rows: changed },
+          'audit records committed for requests answered 503 were corrected to say 503',
+        );
+      }
+    } catch {
+      this.#inDoubt = [...entries, ...this.#inDoubt].slice(-MAX_IN_DOUBT);
     }
   }
 }

@@ -157,5 +157,33 @@ describe('AuditWriter group commit', () => {
       expect(stored).toHaveLength(2);
       expect(clock.pending).toBe(0);
     });
+
+    it('rows committed after their requests were answered 503 are made to say 503 before the next batch', async () => {
+      const clock = new ManualClock();
+      let commitLate: () => void = () => undefined;
+      const amended: [string[], unknown][] = [];
+      // A store that commits the first batch only after the writer gave up on it.
+      const late: AuditStore = {
+        append: (entries) =>
+          entries[0]?.requestId === 'req-1'
+            ? new Promise((resolve) => (commitLate = resolve))
+            : Promise.resolve(),
+        amend: async (entries, outcome) => {
+          amended.push([entries.map((e) => e.requestId), outcome]);
+          return entries.length;
+        },
+        list: async () => [],
+      };
+      const writer = new AuditWriter(late, captureLogs('silent').logger, TIMEOUT_MS, clock);
+      const first = track(writer.record(entry(1)));
+      const refusal = track(writer.record(entry(2, { status: 403, error: 'forbidden' })));
+      await clock.advance(TIMEOUT_MS);
+      expect(first.outcome).toBeInstanceOf(StoreUnavailableError);
+      expect(refusal.outcome).toBeInstanceOf(StoreUnavailableError);
+      commitLate();
+      await writer.record(entry(3));
+      // Only the accepted request's answer differs from its row: a refusal is answered anyway.
+      expect(amended).toEqual([[['req-1'], { status: 503, error: 'service_unavailable' }]]);
+    });
   });
 });

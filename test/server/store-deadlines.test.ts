@@ -1,8 +1,10 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { AuditDurability } from '../../src/store/sqlite/open-sqlite.js';
-import { SQLITE } from '../helpers/backends.js';
+import { type Backend, POSTGRES_REDIS, SQLITE } from '../helpers/backends.js';
 import { bearer, errorBody } from '../helpers/expect-http.js';
+import { adminQuery, servicesAvailable } from '../helpers/services.js';
+import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
 const VPS = '/v1/hosting/cloud/vps-custom';
@@ -54,7 +56,71 @@ describe.each<AuditDurability>(['process-crash', 'power-loss'])(
         holder.close();
       }
       expect((await start(service, key, 'after')).statusCode).toBe(200);
+      await service.container.audit.flush();
+      const rows = await service.store.audit.list({ limit: 10 });
+      // A last attempt may have been on its way to the database when the request was answered:
+      // if it committed once the lock was let go, its row was corrected to the 503 it got.
+      expect(
+        rows
+          .filter((row) => row.requestId !== 'while-locked' || row.status !== 503)
+          .map((row) => [row.requestId, row.status]),
+      ).toEqual([
+        ['after', 200],
+        ['warm', 200],
+      ]);
       await service.close();
+    });
+  },
+);
+
+describe.runIf(servicesAvailable('postgres', 'redis'))(
+  'PostgreSQL behind a network that stalls',
+  () => {
+    it('an audit INSERT given up at its deadline never commits later: no row says 200 for a 503', async () => {
+      let proxy: TcpProxy | undefined;
+      let schema = '';
+      const throughProxy: Backend = {
+        name: 'PostgreSQL through a proxy',
+        provision: async () => {
+          const storage = await POSTGRES_REDIS.provision();
+          const url = String(storage.config.databaseUrl);
+          schema = new URL(url).searchParams.get('options')?.split('=')[1] ?? '';
+          proxy = await startTcpProxy(targetOf(url));
+          return { ...storage, config: { ...storage.config, databaseUrl: proxy.via(url) } };
+        },
+      };
+      const service = await startWithCustomers({
+        backend: throughProxy,
+        config: { storeTimeoutMs: 300, rateLimitPerMinute: 10_000 },
+      });
+      try {
+        const { key } = await service.createKey('cus_a');
+        for (let i = 0; i < 2; i++) {
+          expect((await start(service, key, `warm-${i}`)).statusCode).toBe(200);
+        }
+        // Requests served from the caches reach the provider; their audit INSERTs are held.
+        proxy?.stall();
+        const ids = Array.from({ length: 5 }, (_, i) => `stalled-${i}`);
+        const answers = await within(Promise.all(ids.map((id) => start(service, key, id))));
+        expect(answers.map((answer) => [answer.statusCode, answer.body])).toEqual(
+          ids.map(() => [503, UNAVAILABLE]),
+        );
+        // The network comes back and delivers whatever it held.
+        proxy?.restore();
+        let last = 0;
+        for (let attempt = 0; attempt < 50 && last !== 200; attempt++) {
+          last = (await start(service, key, `after-${attempt}`)).statusCode;
+        }
+        expect(last).toBe(200);
+        await service.container.audit.flush();
+        const rows = await adminQuery<{ request_id: string; status: number }>(
+          `SELECT request_id, status FROM "${schema}".audit_log WHERE request_id LIKE 'stalled-%'`,
+        );
+        expect(rows.filter((row) => row.status === 200)).toEqual([]);
+      } finally {
+        await service.close();
+        await proxy?.close();
+      }
     });
   },
 );

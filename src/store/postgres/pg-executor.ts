@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { type ClientBase, type Pool, type PoolClient, type QueryResult, TypeOverrides } from 'pg';
 import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreUnavailableError } from '../errors.js';
@@ -74,6 +75,24 @@ const ignoreError = (): void => undefined;
 
 const asError = (error: unknown): Error =>
   error instanceof Error ? error : new Error(String(error));
+
+/**
+ * Closes a connection at once, discarding whatever it has not yet delivered: a statement given up
+ * on must not reach the server later (TCP would go on retransmitting it after a graceful close)
+ * nor commit there after its request was answered. A statement the server already received runs
+ * on; only its answer is lost.
+ */
+export const abandonConnection = (client: ClientBase): void => {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Socket> } }).connection
+    ?.stream;
+  try {
+    if (typeof stream?.resetAndDestroy === 'function') stream.resetAndDestroy();
+    else stream?.destroy?.();
+  } catch {
+    // Not a TCP socket (TLS wraps it): close it plainly.
+    stream?.destroy?.();
+  }
+};
 
 /**
  * The statements both executors share, over each one's own way of running a query (on its
@@ -174,7 +193,8 @@ export class PgSessionExecutor extends PgStatements {
  * The store's executor over a pg pool. Each statement checks a connection out, runs and returns
  * it (a broken connection is dropped from the pool); each operation is bounded by `timeoutMs`,
  * so a database that stopped answering fails a request with `StoreUnavailableError` instead of
- * holding it, or when its caller's `signal` gives up on it first.
+ * holding it. An operation given up on (its time-out, or its caller's `signal`) closes the
+ * connection it runs on, so that nothing it sent can take effect after it failed.
  */
 export class PgPoolExecutor extends PgStatements {
   readonly #pool: Pool;
@@ -205,7 +225,10 @@ export class PgPoolExecutor extends PgStatements {
       };
       const giveUp = (): void => {
         if (!finish()) return;
-        if (client !== undefined) abandoned = true;
+        if (client !== undefined) {
+          abandoned = true;
+          abandonConnection(client);
+        }
         reject(
           new StoreUnavailableError(
             signal?.aborted === true

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
 import { auditParams } from '../sql/audit.js';
-import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../store.js';
+import type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from '../store.js';
 import type { AuditAckMessage, AuditBatchMessage } from './audit-worker.js';
 import { translateSqliteError } from './sqlite-executor.js';
 import { workerUrl } from './worker-url.js';
@@ -70,6 +70,14 @@ export class FsyncAuditStore implements AuditStore {
 
   list(query: AuditQuery): Promise<readonly AuditRecord[]> {
     return this.#reader.list(query);
+  }
+
+  async amend(
+    entries: readonly AuditEntry[],
+    outcome: AuditOutcome,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    return (await this.#reader.amend?.(entries, outcome, signal)) ?? 0;
   }
 
   /** Stops the thread once every batch sent so far is acknowledged. */
