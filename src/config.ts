@@ -36,6 +36,11 @@ export interface Config {
   readonly storePoolSize: number;
   /** PostgreSQL: bound of connecting and of each store operation. */
   readonly storeTimeoutMs: number;
+  /**
+   * PostgreSQL: how long an instance trusts its caches after its change-notification connection
+   * last proved alive (a heartbeat it sent itself came back).
+   */
+  readonly cacheTrustMs: number;
   /** `null`: rate limits are counted in this process only. */
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
@@ -65,6 +70,7 @@ export const DEFAULTS: Config = Object.freeze({
   shutdownTimeoutMs: 10_000,
   storePoolSize: 10,
   storeTimeoutMs: 5_000,
+  cacheTrustMs: 2_000,
   redisUrl: null,
   redisPrefix: 'heo-power:',
   redisTimeoutMs: 500,
@@ -258,6 +264,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       300_000,
       problems,
     ),
+    cacheTrustMs: integer(env, 'HEO_CACHE_TRUST_MS', DEFAULTS.cacheTrustMs, 100, 600_000, problems),
     redisUrl: redisUrl(env, problems),
     redisPrefix: redisPrefix(env, problems),
     redisTimeoutMs: integer(

@@ -14,6 +14,11 @@ export interface TcpProxy {
    */
   blackhole(): void;
   /**
+   * Silently drops, from now on, only the open connections whose client has sent `marker` (e.g.
+   * `LISTEN `: the connection that waits for notifications); the others carry on.
+   */
+  blackholeConnectionsThatSent(marker: string): void;
+  /**
    * Keeps connections open and holds what they send, in both directions, until `restore`
    * delivers it: a network that stops for a while and then retransmits. What a connection held
    * when it was closed is never delivered.
@@ -30,6 +35,9 @@ export interface TcpProxy {
 interface Pair {
   readonly client: Socket;
   readonly upstream: Socket | null;
+  /** What the client sent so far (its first 64 KiB), and whether this connection alone is dropped. */
+  sent?: string;
+  blackholed?: boolean;
   /** Bytes a stall holds, for the upstream and for the client, in order. */
   readonly held?: { toUpstream: Buffer[]; toClient: Buffer[]; clientEnded: boolean };
 }
@@ -65,16 +73,19 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     const upstream = connect(target);
     upstream.on('error', () => undefined);
     const held = { toUpstream: [] as Buffer[], toClient: [] as Buffer[], clientEnded: false };
-    const pair = { client, upstream, held };
+    const pair: Pair = { client, upstream, held, sent: '', blackholed: false };
     pairs.add(pair);
+    const carries = () => mode === 'up' && pair.blackholed !== true;
     // Data is forwarded only while the proxy is up: in a blackhole it is silently dropped, in a
     // stall it is held.
     client.on('data', (chunk: Buffer) => {
-      if (mode === 'up') upstream.write(chunk);
+      if (pair.sent !== undefined && pair.sent.length < 65_536)
+        pair.sent += chunk.toString('latin1');
+      if (carries()) upstream.write(chunk);
       else if (mode === 'stall') held.toUpstream.push(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (mode === 'up') client.write(chunk);
+      if (carries()) client.write(chunk);
       else if (mode === 'stall') held.toClient.push(chunk);
     });
     client.on('end', () => {
@@ -109,11 +120,15 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     blackhole: () => {
       mode = 'blackhole';
     },
+    blackholeConnectionsThatSent: (marker) => {
+      for (const pair of pairs) if (pair.sent?.includes(marker) === true) pair.blackholed = true;
+    },
     stall: () => {
       mode = 'stall';
     },
     restore: () => {
-      if (mode === 'blackhole') for (const pair of [...pairs]) drop(pair);
+      for (const pair of [...pairs])
+        if (mode === 'blackhole' || pair.blackholed === true) drop(pair);
       mode = 'up';
       for (const pair of pairs) {
         if (pair.held === undefined || pair.upstream === null) continue;
