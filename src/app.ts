@@ -18,6 +18,7 @@ import {
   serverTimeouts,
 } from './http/connection-limits.js';
 import { HttpConventions } from './http/conventions.js';
+import { routeEveryMethod } from './http/method-not-allowed.js';
 import { PowerPipeline } from './http/power-pipeline.js';
 import { directPowerTransport } from './http/transports/direct-power.js';
 import { registerPowerRoutes } from './http/transports/fastify-power.js';
@@ -128,6 +129,7 @@ export const buildApp = (deps: AppDependencies): App => {
     },
   });
 
+  routeEveryMethod(fastify);
   conventions.install(fastify);
   // Route schemas document the contract; the rules (what confirms, which ids exist) live in the
   // pipeline and the domain, so request schemas never reject or coerce anything.
