@@ -22,7 +22,9 @@ export const appFor = (container: Container): App =>
     limiter: container.limiter,
     sender: container.sender,
     audit: container.audit,
-    checkStore: () => container.store.ping(),
+    // Ready only while the store takes writes too: without an audit record, no power request
+    // can succeed.
+    checkStore: () => container.audit.probe(),
     trustProxy: container.config.trustProxy,
     observer: container.metrics ?? undefined,
     limits: {

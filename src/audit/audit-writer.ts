@@ -88,6 +88,25 @@ export class AuditWriter {
     return open.committed;
   }
 
+  /**
+   * Resolves when an audit record could be committed now (nothing is left behind), waiting for a
+   * busy database as a batch would, up to the time-out; rejects otherwise. For readiness.
+   */
+  async probe(): Promise<void> {
+    const deadline = this.#clock.now() + this.#timeoutMs;
+    const never = new AbortController().signal;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+      try {
+        await this.#store.probe();
+        return;
+      } catch (error) {
+        const left = deadline - this.#clock.now();
+        if (!(error instanceof StoreBusyError) || left <= 0) throw error;
+        await pause(this.#clock, Math.min(wait, left), never);
+      }
+    }
+  }
+
   /** Resolves when everything recorded so far is committed (or has failed). */
   async flush(): Promise<void> {
     while (this.#draining !== null) await this.#draining;

@@ -175,6 +175,12 @@ export interface AuditStore {
     signal?: AbortSignal,
   ): Promise<number>;
   list(query: AuditQuery): Promise<readonly AuditRecord[]>;
+  /**
+   * Resolves when an audit record could be written now: one is inserted in a transaction that is
+   * rolled back, so nothing is left behind. Readiness asks this, since a store that answers reads
+   * but refuses writes cannot serve a single power request.
+   */
+  probe(): Promise<void>;
 }
 
 export interface OperatorLogStore {

@@ -22,6 +22,7 @@ describe('AuditWriter group commit', () => {
         await store.audit.append(entries);
       },
       list: (query) => store.audit.list(query),
+      probe: () => store.audit.probe(),
     };
     const writer = new AuditWriter(counting, captureLogs('silent').logger);
     try {
@@ -54,6 +55,7 @@ describe('AuditWriter group commit', () => {
         stored.push(...entries);
       },
       list: async () => [],
+      probe: async () => undefined,
     };
     const writer = new AuditWriter(contended, captureLogs('silent').logger);
     await Promise.all([writer.record(entry(1)), writer.record(entry(2))]);
@@ -69,6 +71,7 @@ describe('AuditWriter group commit', () => {
         stored.push(...entries);
       },
       list: async () => [],
+      probe: async () => undefined,
     };
     const logs = captureLogs('error');
     const writer = new AuditWriter(flaky, logs.logger);
@@ -105,6 +108,7 @@ describe('AuditWriter group commit', () => {
             });
           }),
         list: async () => [],
+        probe: async () => undefined,
       };
       const writer = new AuditWriter(stalled, captureLogs('silent').logger, TIMEOUT_MS, clock);
       const first = track(writer.record(entry(1)));
@@ -135,6 +139,7 @@ describe('AuditWriter group commit', () => {
           throw new StoreBusyError('database busy (SQLITE_BUSY)');
         },
         list: async () => [],
+        probe: async () => undefined,
       };
       const writer = new AuditWriter(locked, captureLogs('silent').logger, TIMEOUT_MS, clock);
       const record = track(writer.record(entry(1)));
@@ -151,6 +156,7 @@ describe('AuditWriter group commit', () => {
           stored.push(...entries);
         },
         list: async () => [],
+        probe: async () => undefined,
       };
       const writer = new AuditWriter(store, captureLogs('silent').logger, TIMEOUT_MS, clock);
       await Promise.all([writer.record(entry(1)), writer.record(entry(2))]);
@@ -173,6 +179,7 @@ describe('AuditWriter group commit', () => {
           return entries.length;
         },
         list: async () => [],
+        probe: async () => undefined,
       };
       const writer = new AuditWriter(late, captureLogs('silent').logger, TIMEOUT_MS, clock);
       const first = track(writer.record(entry(1)));

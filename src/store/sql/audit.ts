@@ -94,6 +94,28 @@ const toRecord = (row: SqlRow): AuditRecord => ({
   taskRef: strOrNull(row.task_ref),
 });
 
+/** Thrown inside the probe's transaction so that it rolls back. */
+class ProbeRollback extends Error {
+  override readonly name = 'ProbeRollback';
+}
+
+const PROBE_ROW: readonly SqlValue[] = [
+  0,
+  'readiness-probe',
+  'readiness-probe',
+  'readiness-probe',
+  'vps',
+  'readiness-probe',
+  'start',
+  0,
+  null,
+  null,
+  null,
+  null,
+  null,
+  null,
+];
+
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: SqlExecutor) {}
 
@@ -142,6 +164,17 @@ export class SqlAuditStore implements AuditStore {
       ],
       signal,
     );
+  }
+
+  async probe(): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        await tx.run(INSERT_AUDIT_ROW, PROBE_ROW);
+        throw new ProbeRollback('rolled back');
+      });
+    } catch (error) {
+      if (!(error instanceof ProbeRollback)) throw error;
+    }
   }
 
   async list(query: AuditQuery): Promise<readonly AuditRecord[]> {

@@ -72,6 +72,10 @@ export class FsyncAuditStore implements AuditStore {
     return this.#reader.list(query);
   }
 
+  probe(): Promise<void> {
+    return this.#reader.probe();
+  }
+
   async amend(
     entries: readonly AuditEntry[],
     outcome: AuditOutcome,
