@@ -61,6 +61,9 @@ export const isApiError = (value: unknown): value is ApiError => value instanceo
 
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer' } as const;
 
+/** What `Retry-After` asks of a client answered 503: the store or the instance is away briefly. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
 /**
  * An error that never changes is built once and shared: refusals are the hot path of brute force
  * and of clients over their limit, and an error object per request is measurable there. Shared
@@ -130,12 +133,16 @@ export const Errors = {
         connection: 'close',
       }),
   ),
+  // Every 503 says when to try again, whichever path answers it.
   serviceUnavailable: shared(
     () =>
       new ApiError(
         503,
         'service_unavailable',
         'Service temporarily unavailable, try again shortly',
+        {
+          'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS),
+        },
       ),
   ),
   internal: shared(() => new ApiError(500, 'internal_error', 'Internal server error')),

@@ -33,6 +33,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
         503,
         errorBody('service_unavailable', 'Service temporarily unavailable, try again shortly'),
       ]);
+      expect(ready.headers['retry-after']).toBe('1');
       expect((await broken.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       await broken.close();
     });
@@ -54,6 +55,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
           503,
           errorBody('service_unavailable', 'Service temporarily unavailable, try again shortly'),
         ]);
+        expect(ready.headers['retry-after']).toBe('1');
         expect((await readOnly.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       } finally {
         await readOnly.close();

@@ -51,6 +51,7 @@ describe.each<AuditDurability>(['process-crash', 'power-loss'])(
         const refused = await within(start(service, key, 'while-locked'));
         expect(refused.statusCode).toBe(503);
         expect(refused.body).toBe(UNAVAILABLE);
+        expect(refused.headers['retry-after']).toBe('1');
       } finally {
         if (holder.inTransaction) holder.exec('ROLLBACK');
         holder.close();
@@ -102,9 +103,9 @@ describe.runIf(servicesAvailable('postgres', 'redis'))(
         proxy?.stall();
         const ids = Array.from({ length: 5 }, (_, i) => `stalled-${i}`);
         const answers = await within(Promise.all(ids.map((id) => start(service, key, id))));
-        expect(answers.map((answer) => [answer.statusCode, answer.body])).toEqual(
-          ids.map(() => [503, UNAVAILABLE]),
-        );
+        expect(
+          answers.map((answer) => [answer.statusCode, answer.headers['retry-after'], answer.body]),
+        ).toEqual(ids.map(() => [503, '1', UNAVAILABLE]));
         // The network comes back and delivers whatever it held.
         proxy?.restore();
         let last = 0;

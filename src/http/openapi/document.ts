@@ -13,7 +13,6 @@ const packageVersion = (): string => {
   return (JSON.parse(text) as { version: string }).version;
 };
 
-
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** The fields of an OpenAPI 3.1 path item: its methods and what describes them all. */
