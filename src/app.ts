@@ -17,8 +17,14 @@ import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import type { AccessCache } from './services/access-cache.js';
 import type { ActionSender } from './services/action-sender.js';
 import { clientAddressOf, type ProxyTrust } from './http/client-address.js';
-import { HttpConventions } from './http/conventions.js';
 import type { FailureBudget } from './auth/failure-budget.js';
+import {
+  capConnectionsPerClient,
+  type ConnectionLimits,
+  serverTimeouts,
+} from './http/connection-limits.js';
+import { HttpConventions } from './http/conventions.js';
+import { routeEveryMethod } from './http/method-not-allowed.js';
 import { PowerPipeline } from './http/power-pipeline.js';
 import { directPowerTransport } from './http/transports/direct-power.js';
 import { registerPowerRoutes } from './http/transports/fastify-power.js';
@@ -44,6 +50,8 @@ export interface AppDependencies {
   readonly trustProxy?: TrustProxy;
   /** Told about every answered request and every refusal of authentication or limit (metrics). */
   readonly observer?: ServiceObserver | undefined;
+  /** How long a request may take to arrive, and how many connections one address may hold. */
+  readonly limits: ConnectionLimits;
 }
 
 export interface App {
@@ -97,11 +105,11 @@ export const buildApp = (deps: AppDependencies): App => {
       handle = (req, res) => {
         if (!direct(req, res)) fastifyHandler(req, res);
       };
-      const server = createServer(handle);
-      // The time-outs Fastify sets on a server it builds itself (its defaults: none is passed).
+      // A request that has not arrived whole in time is answered 408 by the client error handler
+      // (or, while its body is being read, by the power path); Fastify's default is to wait forever.
+      const server = createServer(serverTimeouts(deps.limits), handle);
       server.keepAliveTimeout = numberOr(options.keepAliveTimeout, 72_000);
-      server.requestTimeout = numberOr(options.requestTimeout, 0);
-      server.setTimeout(numberOr(options.connectionTimeout, 0));
+      capConnectionsPerClient(server, deps.limits.maxPerClient);
       return server;
     },
     loggerInstance,
@@ -130,6 +138,7 @@ export const buildApp = (deps: AppDependencies): App => {
     },
   });
 
+  routeEveryMethod(fastify);
   conventions.install(fastify);
   // Route schemas document the contract; the rules (what confirms, which ids exist) live in the
   // pipeline and the domain, so request schemas never reject or coerce anything.

@@ -40,6 +40,11 @@ export interface Config {
   readonly storePoolSize: number;
   /** PostgreSQL: bound of connecting and of each store operation. */
   readonly storeTimeoutMs: number;
+  /**
+   * PostgreSQL: how long an instance trusts its caches after its change-notification connection
+   * last proved alive (a heartbeat it sent itself came back).
+   */
+  readonly cacheTrustMs: number;
   /** `null`: rate limits are counted in this process only. */
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
@@ -53,6 +58,10 @@ export interface Config {
   readonly metricsHost: string;
   /** What an audit record must survive before its reply leaves (SQLite; PostgreSQL always fsyncs). */
   readonly auditDurability: AuditDurability;
+  /** Longest a client may take to send a whole request, headers and body: past it, 408. */
+  readonly requestTimeoutMs: number;
+  /** Most connections open at once from one client address (as the socket sees it); 0: no cap. */
+  readonly maxConnectionsPerClient: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -67,6 +76,7 @@ export const DEFAULTS: Config = Object.freeze({
   shutdownTimeoutMs: 10_000,
   storePoolSize: 10,
   storeTimeoutMs: 5_000,
+  cacheTrustMs: 2_000,
   redisUrl: null,
   redisPrefix: 'heo-power:',
   redisTimeoutMs: 500,
@@ -75,6 +85,8 @@ export const DEFAULTS: Config = Object.freeze({
   metricsPort: null,
   metricsHost: '127.0.0.1',
   auditDurability: 'process-crash',
+  requestTimeoutMs: 10_000,
+  maxConnectionsPerClient: 128,
 });
 
 export class ConfigError extends Error {
@@ -274,6 +286,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       300_000,
       problems,
     ),
+    cacheTrustMs: integer(env, 'HEO_CACHE_TRUST_MS', DEFAULTS.cacheTrustMs, 100, 600_000, problems),
     redisUrl: redisUrl(env, problems),
     redisPrefix: redisPrefix(env, problems),
     redisTimeoutMs: integer(
@@ -291,6 +304,22 @@ export const loadConfig = (env: Env = process.env): Config => {
     auditDurability: AUDIT_DURABILITIES.includes(durability as AuditDurability)
       ? (durability as AuditDurability)
       : DEFAULTS.auditDurability,
+    requestTimeoutMs: integer(
+      env,
+      'HEO_REQUEST_TIMEOUT_MS',
+      DEFAULTS.requestTimeoutMs,
+      100,
+      600_000,
+      problems,
+    ),
+    maxConnectionsPerClient: integer(
+      env,
+      'HEO_MAX_CONNECTIONS_PER_CLIENT',
+      DEFAULTS.maxConnectionsPerClient,
+      0,
+      1_000_000,
+      problems,
+    ),
   };
   if (
     config.metricsPort !== null &&

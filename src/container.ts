@@ -96,6 +96,7 @@ export const createContainer = async (
       timeoutMs: config.storeTimeoutMs,
       logger,
       watchChanges: serving,
+      cacheTrustMs: config.cacheTrustMs,
       auditDurability: config.auditDurability,
     }));
   try {

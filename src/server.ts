@@ -23,9 +23,15 @@ export const appFor = (container: Container): App =>
     failures: container.failures,
     sender: container.sender,
     audit: container.audit,
-    checkStore: () => container.store.ping(),
+    // Ready only while the store takes writes too: without an audit record, no power request
+    // can succeed.
+    checkStore: () => container.audit.probe(),
     trustProxy: container.config.trustProxy,
     observer: container.metrics ?? undefined,
+    limits: {
+      requestTimeoutMs: container.config.requestTimeoutMs,
+      maxPerClient: container.config.maxConnectionsPerClient,
+    },
   });
 
 export const startServer = async (

@@ -25,6 +25,7 @@ describe('configuration', () => {
       shutdownTimeoutMs: 10_000,
       storePoolSize: 10,
       storeTimeoutMs: 5_000,
+      cacheTrustMs: 2_000,
       redisUrl: null,
       redisPrefix: 'heo-power:',
       redisTimeoutMs: 500,
@@ -33,6 +34,8 @@ describe('configuration', () => {
       metricsPort: null,
       metricsHost: '127.0.0.1',
       auditDurability: 'process-crash',
+      requestTimeoutMs: 10_000,
+      maxConnectionsPerClient: 128,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -51,6 +54,7 @@ describe('configuration', () => {
         HEO_SHUTDOWN_TIMEOUT_MS: '5000',
         HEO_STORE_POOL_SIZE: '25',
         HEO_STORE_TIMEOUT_MS: '1500',
+        HEO_CACHE_TRUST_MS: '750',
         REDIS_URL: 'redis://:secret@cache.internal:6380/2',
         HEO_REDIS_PREFIX: 'prod-eu:',
         HEO_REDIS_TIMEOUT_MS: '200',
@@ -58,6 +62,8 @@ describe('configuration', () => {
         HEO_METRICS_PORT: '9464',
         HEO_METRICS_HOST: '10.0.0.5',
         HEO_AUDIT_DURABILITY: 'power-loss',
+        HEO_REQUEST_TIMEOUT_MS: '3000',
+        HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -71,6 +77,7 @@ describe('configuration', () => {
       shutdownTimeoutMs: 5000,
       storePoolSize: 25,
       storeTimeoutMs: 1500,
+      cacheTrustMs: 750,
       redisUrl: 'redis://:secret@cache.internal:6380/2',
       redisPrefix: 'prod-eu:',
       redisTimeoutMs: 200,
@@ -79,6 +86,8 @@ describe('configuration', () => {
       metricsPort: 9464,
       metricsHost: '10.0.0.5',
       auditDurability: 'power-loss',
+      requestTimeoutMs: 3000,
+      maxConnectionsPerClient: 0,
     });
   });
 

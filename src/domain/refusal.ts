@@ -20,6 +20,8 @@ export type RefusalCode =
   | 'body_length_mismatch'
   /** The client stopped sending its body. */
   | 'body_incomplete'
+  /** The client did not finish sending its request in time. */
+  | 'request_timeout'
   /** The machine is unknown, another customer's, or outside the key's list: one refusal. */
   | 'resource_denied'
   /** A read key asked for a power action. */
@@ -49,6 +51,7 @@ export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.free
   body_not_json: refusal('body_not_json'),
   body_length_mismatch: refusal('body_length_mismatch'),
   body_incomplete: refusal('body_incomplete'),
+  request_timeout: refusal('request_timeout'),
   resource_denied: refusal('resource_denied'),
   insufficient_scope: refusal('insufficient_scope'),
   confirmation_required: refusal('confirmation_required'),

@@ -61,6 +61,9 @@ export const isApiError = (value: unknown): value is ApiError => value instanceo
 
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer' } as const;
 
+/** What `Retry-After` asks of a client answered 503: the store or the instance is away briefly. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
 /**
  * An error that never changes is built once and shared: refusals are the hot path of brute force
  * and of clients over their limit, and an error object per request is measurable there. Shared
@@ -123,15 +126,23 @@ export const Errors = {
   headersTooLarge: shared(
     () => new ApiError(431, 'request_header_fields_too_large', 'Request headers are too large'),
   ),
+  // The rest of the request may still be on its way: the connection cannot carry another one.
   requestTimeout: shared(
-    () => new ApiError(408, 'request_timeout', 'The request was not received in time'),
+    () =>
+      new ApiError(408, 'request_timeout', 'The request was not received in time', {
+        connection: 'close',
+      }),
   ),
+  // Every 503 says when to try again, whichever path answers it.
   serviceUnavailable: shared(
     () =>
       new ApiError(
         503,
         'service_unavailable',
         'Service temporarily unavailable, try again shortly',
+        {
+          'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS),
+        },
       ),
   ),
   internal: shared(() => new ApiError(500, 'internal_error', 'Internal server error')),

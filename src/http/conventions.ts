@@ -70,7 +70,7 @@ export class HttpConventions {
     described: Described,
   ): void {
     const head = [REQUEST_ID_HEADER, requestId, ...answer.headers];
-    if (this.#draining) head.push('connection', 'close');
+    if (this.#draining && !answer.headers.includes('connection')) head.push('connection', 'close');
     head.push(
       'content-type',
       answer.contentType,

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type ApiError, Errors } from './api-errors.js';
 import { JSON_TYPE, type HttpConventions } from './conventions.js';
 import { toApiError } from './error-mapping.js';
+import { timeOutBodyRead } from './request-body.js';
 
 /**
  * The one place that renders Fastify's errors: ours, the framework's, unknown routes and malformed
@@ -35,12 +36,19 @@ export const clientErrorHandler =
   (conventions: HttpConventions) =>
   (error: Error & { code?: string }, socket: Socket): void => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // A power request whose body is late is answered by its own pipeline (and recorded).
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && timeOutBodyRead(socket)) return;
     const apiError =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? Errors.headersTooLarge()
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? Errors.requestTimeout()
           : Errors.invalidRequest('Malformed HTTP request');
-    if (socket.writable) socket.end(conventions.rawAnswer(apiError, error.code));
-    else socket.destroy();
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // Closed once the answer is out: what the client may still send is never read.
+    socket.write(conventions.rawAnswer(apiError, error.code));
+    socket.destroySoon();
   };

@@ -53,6 +53,8 @@ export const refusalError = (
       return Errors.contentLengthMismatch();
     case 'body_incomplete':
       return Errors.bodyIncomplete();
+    case 'request_timeout':
+      return Errors.requestTimeout();
     case 'resource_denied':
       return deniedError(family);
     case 'insufficient_scope':

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import secureJson from 'secure-json-parse';
 import { type Refusal, Refusals } from '../domain/refusal.js';
 import type { MaybePromise } from '../lib/maybe-async.js';
@@ -49,6 +50,20 @@ const understood = (headers: IncomingHttpHeaders, bytes: Buffer): BodyReading =>
 
 const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
 
+/** The body reads under way, by connection, so that a request time-out can end them. */
+const reading = new WeakMap<Socket, () => void>();
+
+/**
+ * Ends the body read under way on `socket` as timed out, so that the power path answers its
+ * request (408, recorded like every refusal); `false` when no body is being read there.
+ */
+export const timeOutBodyRead = (socket: Socket): boolean => {
+  const timeOut = reading.get(socket);
+  if (timeOut === undefined) return false;
+  timeOut();
+  return true;
+};
+
 /**
  * Reads a request's body, up to `limitBytes`: the body step of the power pipeline. Without a
  * promise when there is no body. Past the limit, reading stops and the rest is left to Node,
@@ -62,12 +77,15 @@ export const readBody = (req: IncomingMessage, limitBytes: number): MaybePromise
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
-    const settle = (reading: BodyReading): void => {
+    // Absent on requests injected without a socket.
+    const socket = req.socket as Socket | null;
+    const settle = (outcome: BodyReading): void => {
+      if (socket !== null) reading.delete(socket);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onError);
-      resolve(reading);
+      resolve(outcome);
     };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
@@ -88,6 +106,7 @@ export const readBody = (req: IncomingMessage, limitBytes: number): MaybePromise
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('aborted', onError);
+    if (socket !== null) reading.set(socket, () => settle(refused(Refusals.request_timeout)));
     req.resume();
   });
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../lib/clock.js';
 import type { Log } from '../logger.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
 import type { RateLimitDecision, RateLimiter, RateLimitPolicy } from './rate-limiter.js';
@@ -30,6 +31,8 @@ export interface RedisRateLimiterOptions {
   readonly logger: Log;
   /** How often Redis is tried again while counting locally. */
   readonly probeIntervalMs?: number;
+  /** Keeps each request's deadline (the time-out from its check). */
+  readonly clock?: Clock;
 }
 
 /** Message only: ioredis attaches the failed command to errors, and AUTH's carries the password. */
@@ -46,7 +49,11 @@ const isCountAndTtl = (reply: unknown): reply is [number, number] =>
  * The per-key limit shared by every instance through Redis: one script call per request.
  *
  * Redis is a dependency the API can live without for a while. Commands fail fast (no offline
- * queue, a short command time-out); when one fails, this instance counts on its own in-memory
+ * queue, a short command time-out), and every check has its own deadline, the time-out from the
+ * moment it was asked for: with auto-pipelining, the checks of a later turn wait in the client
+ * until the batch before them is answered, and the client's command time-out only starts once
+ * they are sent, which made a silent Redis cost them twice the time-out. When a check fails or
+ * its deadline passes, this instance counts on its own in-memory
  * "insurance" limiter (the same limit, so a key may get up to that limit per instance while
  * Redis is away), logs that once, and tries Redis in the background until it answers, then logs
  * that once and shares the counts again.
@@ -56,11 +63,13 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #options: RedisRateLimiterOptions;
   readonly #insurance: MemoryRateLimiter;
   readonly #probe: NodeJS.Timeout;
+  readonly #clock: Clock;
   #shared = true;
   #probing = false;
 
   private constructor(options: RedisRateLimiterOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     this.#insurance = new MemoryRateLimiter(options.policy);
     this.#redis = new Redis(options.url, {
       enableOfflineQueue: false,
@@ -115,7 +124,9 @@ export class RedisRateLimiter implements RateLimiter {
     const { limit, windowMs } = this.#options.policy;
     let reply: unknown;
     try {
-      reply = await this.#evaluate(`${this.#options.prefix}ratelimit:${subject}`, windowMs);
+      reply = await this.#withinDeadline(
+        this.#evaluate(`${this.#options.prefix}ratelimit:${subject}`, windowMs),
+      );
     } catch (error) {
       this.#fallBack(error);
       return this.#insurance.consume(subject);
@@ -137,6 +148,26 @@ export class RedisRateLimiter implements RateLimiter {
     clearInterval(this.#probe);
     this.#redis.disconnect();
     await this.#insurance.close();
+  }
+
+  /** `work`, or a rejection once the time-out has passed since the check was asked for. */
+  #withinDeadline<T>(work: Promise<T>): Promise<T> {
+    const { timeoutMs } = this.#options;
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.#clock.after(timeoutMs, () => {
+        reject(new Error(`no answer from Redis within ${timeoutMs} ms`));
+      });
+      work.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   async #evaluate(key: string, windowMs: number): Promise<unknown> {

@@ -15,6 +15,8 @@ export interface StoreOptions {
   readonly logger?: Log;
   /** PostgreSQL: listen for configuration changes (servers do; CLI commands need not). */
   readonly watchChanges?: boolean;
+  /** PostgreSQL: how long caches are trusted after the notification connection proved alive. */
+  readonly cacheTrustMs?: number;
 }
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.test(url);
@@ -37,6 +39,7 @@ export const openStore = async (options: StoreOptions): Promise<Store> => {
       timeoutMs: options.timeoutMs,
       logger: options.logger ?? silent,
       ...(options.watchChanges === undefined ? {} : { watchChanges: options.watchChanges }),
+      ...(options.cacheTrustMs === undefined ? {} : { cacheTrustMs: options.cacheTrustMs }),
     });
   }
   return openSqliteStore({

@@ -153,10 +153,34 @@ export interface KeyStore {
   touch(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 }
 
+/** What a corrected audit row says instead: the reply its request really got. */
+export interface AuditOutcome {
+  readonly status: number;
+  readonly error: string | null;
+}
+
 export interface AuditStore {
-  /** Appends all entries in one transaction. */
-  append(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * Appends all entries in one transaction. When `signal` aborts, the append is abandoned so that
+   * it cannot commit later (on PostgreSQL its connection is closed) and rejects.
+   */
+  append(entries: readonly AuditEntry[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Where rows of these accepted (200) entries exist among the latest ones, makes them say
+   * `outcome`; returns how many changed.
+   */
+  amend?(
+    entries: readonly AuditEntry[],
+    outcome: AuditOutcome,
+    signal?: AbortSignal,
+  ): Promise<number>;
   list(query: AuditQuery): Promise<readonly AuditRecord[]>;
+  /**
+   * Resolves when an audit record could be written now: one is inserted in a transaction that is
+   * rolled back, so nothing is left behind. Readiness asks this, since a store that answers reads
+   * but refuses writes cannot serve a single power request.
+   */
+  probe(): Promise<void>;
 }
 
 export interface OperatorLogStore {

@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type ProxyMode = 'up' | 'cut' | 'blackhole';
+export type ProxyMode = 'up' | 'cut' | 'blackhole' | 'stall';
 
 export interface TcpProxy {
   readonly port: number;
@@ -13,7 +13,21 @@ export interface TcpProxy {
    * nowhere: a network that silently drops packets.
    */
   blackhole(): void;
-  /** Carries traffic again; connections caught in a blackhole are reset, as a timed-out network's. */
+  /**
+   * Silently drops, from now on, only the open connections whose client has sent `marker` (e.g.
+   * `LISTEN `: the connection that waits for notifications); the others carry on.
+   */
+  blackholeConnectionsThatSent(marker: string): void;
+  /**
+   * Keeps connections open and holds what they send, in both directions, until `restore`
+   * delivers it: a network that stops for a while and then retransmits. What a connection held
+   * when it was closed is never delivered.
+   */
+  stall(): void;
+  /**
+   * Carries traffic again; connections caught in a blackhole are reset, as a timed-out network's,
+   * and what a stall held is delivered.
+   */
   restore(): void;
   close(): Promise<void>;
 }
@@ -21,6 +35,11 @@ export interface TcpProxy {
 interface Pair {
   readonly client: Socket;
   readonly upstream: Socket | null;
+  /** What the client sent so far (its first 64 KiB), and whether this connection alone is dropped. */
+  sent?: string;
+  blackholed?: boolean;
+  /** Bytes a stall holds, for the upstream and for the client, in order. */
+  readonly held?: { toUpstream: Buffer[]; toClient: Buffer[]; clientEnded: boolean };
 }
 
 /**
@@ -37,7 +56,9 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     pair.upstream?.resetAndDestroy();
   };
 
-  const server: Server = createServer((client) => {
+  // Half-open: a client's FIN is carried like its data (held in a stall, after what it follows),
+  // as TCP does; only a reset throws away what a connection has not delivered yet.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     client.on('error', () => undefined);
     if (mode === 'cut') {
       client.resetAndDestroy();
@@ -51,16 +72,32 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     }
     const upstream = connect(target);
     upstream.on('error', () => undefined);
-    const pair = { client, upstream };
+    const held = { toUpstream: [] as Buffer[], toClient: [] as Buffer[], clientEnded: false };
+    const pair: Pair = { client, upstream, held, sent: '', blackholed: false };
     pairs.add(pair);
-    // Data is forwarded only while the proxy is up: in a blackhole it is silently dropped.
+    const carries = () => mode === 'up' && pair.blackholed !== true;
+    // Data is forwarded only while the proxy is up: in a blackhole it is silently dropped, in a
+    // stall it is held.
     client.on('data', (chunk: Buffer) => {
-      if (mode === 'up') upstream.write(chunk);
+      if (pair.sent !== undefined && pair.sent.length < 65_536)
+        pair.sent += chunk.toString('latin1');
+      if (carries()) upstream.write(chunk);
+      else if (mode === 'stall') held.toUpstream.push(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (mode === 'up') client.write(chunk);
+      if (carries()) client.write(chunk);
+      else if (mode === 'stall') held.toClient.push(chunk);
     });
-    client.on('close', () => drop(pair));
+    client.on('end', () => {
+      if (mode === 'stall') held.clientEnded = true;
+      else upstream.end();
+    });
+    upstream.on('end', () => client.end());
+    client.on('close', (hadError) => {
+      // A client that closed gracefully during a stall still has its bytes delivered on restore.
+      if (!hadError && held.clientEnded) return;
+      drop(pair);
+    });
     upstream.on('close', () => drop(pair));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -83,9 +120,22 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     blackhole: () => {
       mode = 'blackhole';
     },
+    blackholeConnectionsThatSent: (marker) => {
+      for (const pair of pairs) if (pair.sent?.includes(marker) === true) pair.blackholed = true;
+    },
+    stall: () => {
+      mode = 'stall';
+    },
     restore: () => {
-      if (mode === 'blackhole') for (const pair of [...pairs]) drop(pair);
+      for (const pair of [...pairs])
+        if (mode === 'blackhole' || pair.blackholed === true) drop(pair);
       mode = 'up';
+      for (const pair of pairs) {
+        if (pair.held === undefined || pair.upstream === null) continue;
+        for (const chunk of pair.held.toUpstream.splice(0)) pair.upstream.write(chunk);
+        if (pair.held.clientEnded) pair.upstream.end();
+        for (const chunk of pair.held.toClient.splice(0)) pair.client.write(chunk);
+      }
     },
     close: async () => {
       mode = 'cut';

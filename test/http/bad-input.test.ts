@@ -94,6 +94,49 @@ describe.each(BACKENDS)('on $name', (backend) => {
       }
     });
 
+    it('a JSON body sent compressed (Content-Encoding: gzip) is not JSON: 415', async () => {
+      const { gzipSync } = await import('node:zlib');
+      for (const path of [`${VPS}/vps_123/reset`, `${GAME}/srv_123/kill`]) {
+        expectJsonError(
+          await post(path, {
+            headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+            body: gzipSync('{"force": true}'),
+          }),
+          415,
+          'unsupported_media_type',
+        );
+      }
+    });
+
+    it('every other method on a power path, WebDAV and QUERY included: 405 with Allow: POST', async () => {
+      for (const method of ['PROPFIND', 'SEARCH', 'LOCK', 'PURGE', 'QUERY', 'MKCOL', 'REPORT']) {
+        for (const path of [`${VPS}/vps_123/start`, `${GAME}/srv_123/kill`, `${VPS}/odd%00/stop`]) {
+          const res = await rawRequest(
+            port,
+            `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+          );
+          expect({
+            method,
+            path,
+            status: res.status,
+            allow: res.headers.allow,
+            body: res.body,
+          }).toEqual({
+            method,
+            path,
+            status: 405,
+            allow: 'POST',
+            body: errorBody('method_not_allowed', 'Method not allowed'),
+          });
+        }
+      }
+      const health = await rawRequest(
+        port,
+        'PROPFIND /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect([health.status, health.headers.allow]).toEqual([405, 'GET, HEAD']);
+    });
+
     it('an empty body is no body, whatever its content type', async () => {
       for (const type of ['text/plain', 'application/json', 'application/x-www-form-urlencoded']) {
         expect(

@@ -33,8 +33,40 @@ describe.each(BACKENDS)('on $name', (backend) => {
         503,
         errorBody('service_unavailable', 'Service temporarily unavailable, try again shortly'),
       ]);
+      expect(ready.headers['retry-after']).toBe('1');
       expect((await broken.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       await broken.close();
+    });
+
+    it('/readyz fails while the store answers reads but refuses every write', async () => {
+      const readOnly = await startWithCustomers({ backend });
+      try {
+        const { key } = await readOnly.createKey('cus_a');
+        await readOnly.breakAuditTable();
+        // Reads still work (the key is found), but no audit record can be written.
+        const power = await readOnly.inject({
+          method: 'POST',
+          url: '/v1/hosting/cloud/vps-custom/vps_123/start',
+          headers: bearer(key),
+        });
+        expect(power.statusCode).toBe(500);
+        const ready = await readOnly.inject({ method: 'GET', url: '/readyz' });
+        expect([ready.statusCode, ready.body]).toEqual([
+          503,
+          errorBody('service_unavailable', 'Service temporarily unavailable, try again shortly'),
+        ]);
+        expect(ready.headers['retry-after']).toBe('1');
+        expect((await readOnly.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      } finally {
+        await readOnly.close();
+      }
+    });
+
+    it('a readiness check leaves nothing in the audit log', async () => {
+      for (let i = 0; i < 3; i++) {
+        expect((await service.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      }
+      expect(await service.store.audit.list({ limit: 10 })).toEqual([]);
     });
   });
 

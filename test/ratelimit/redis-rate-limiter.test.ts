@@ -8,6 +8,7 @@ import {
   servicesAvailable,
   type TestRedisPrefix,
 } from '../helpers/services.js';
+import { ManualClock, settle } from '../helpers/manual-clock.js';
 import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { describeRateLimiterContract } from './rate-limiter-contract.js';
 
@@ -159,5 +160,54 @@ describe.runIf(available)('Redis rate limiter', () => {
         }
       },
     );
+  });
+
+  describe('a silent Redis, in the time of an injected clock', () => {
+    let prefix: TestRedisPrefix;
+    let proxy: TcpProxy;
+    beforeEach(async () => {
+      prefix = createRedisPrefix();
+      proxy = await startTcpProxy(targetOf(REDIS_URL));
+    });
+    afterEach(async () => {
+      await proxy.close();
+      await prefix.clear();
+    });
+
+    it('holds every request at most the time-out once, also those queued behind the first commands', async () => {
+      const TIMEOUT_MS = 30_000;
+      const clock = new ManualClock();
+      const limiter = await RedisRateLimiter.connect({
+        url: proxy.via(REDIS_URL),
+        prefix: prefix.prefix,
+        policy: { limit: 100, windowMs: 60_000 },
+        timeoutMs: TIMEOUT_MS,
+        logger: captureLogs('silent').logger,
+        probeIntervalMs: 60_000,
+        clock,
+      });
+      try {
+        expect((await limiter.consume('key_a')).remaining).toBe(99);
+        proxy.blackhole();
+        const settled: boolean[] = [];
+        const consume = () => {
+          const index = settled.push(false) - 1;
+          void limiter.consume('key_a').then(() => (settled[index] = true));
+        };
+        // One turn's checks leave together; the next turn's queue behind them.
+        for (let i = 0; i < 15; i++) consume();
+        await settle();
+        for (let i = 0; i < 15; i++) consume();
+        await clock.advance(TIMEOUT_MS - 1);
+        expect(settled.filter(Boolean)).toHaveLength(0);
+        await clock.advance(1);
+        expect(settled.filter(Boolean)).toHaveLength(30);
+        // Counted locally from then on, at once.
+        expect(limiter.shared).toBe(false);
+        expect((await limiter.consume('key_a')).remaining).toBe(100 - 31);
+      } finally {
+        await limiter.close();
+      }
+    });
   });
 });

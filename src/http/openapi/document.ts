@@ -13,20 +13,30 @@ const packageVersion = (): string => {
   return (JSON.parse(text) as { version: string }).version;
 };
 
-type PathItem = OpenAPIV3_1.PathItemObject & { query?: OpenAPIV3_1.OperationObject };
-
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** The fields of an OpenAPI 3.1 path item: its methods and what describes them all. */
+const PATH_ITEM_FIELDS: ReadonlySet<string> = new Set([
+  ...METHODS,
+  '$ref',
+  'summary',
+  'description',
+  'servers',
+  'parameters',
+]);
 
 /**
  * What the route schemas cannot say by themselves, applied to the generated document:
  * - no heo-power endpoint requires a body (the generator marks every documented body required);
  * - a HEAD answer has no body;
- * - OpenAPI 3.1 has no QUERY method: QUERY is refused with 405 like any other method, but cannot
- *   be listed.
+ * - OpenAPI 3.1 has a field for eight methods only: QUERY, the WebDAV methods, PURGE... are
+ *   refused with 405 like any other method, but cannot be listed.
  */
 const finish = (document: OpenAPIV3_1.Document): OpenAPIV3_1.Document => {
-  for (const item of Object.values(document.paths ?? {}) as PathItem[]) {
-    delete item.query;
+  for (const item of Object.values(document.paths ?? {}) as OpenAPIV3_1.PathItemObject[]) {
+    for (const field of Object.keys(item)) {
+      if (!PATH_ITEM_FIELDS.has(field)) Reflect.deleteProperty(item, field);
+    }
     for (const method of METHODS) {
       const body = item[method]?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
       if (body !== undefined) body.required = false;

@@ -88,7 +88,8 @@ const ERROR_HEADERS: Readonly<
     schema: (value) => ({
       type: 'integer',
       minimum: 1,
-      description: 'Seconds to wait before the key may make requests again.',
+      description:
+        'Seconds to wait before trying again: on 429, until the key may make requests again.',
       examples: [Number(value)],
     }),
   },

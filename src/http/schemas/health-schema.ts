@@ -25,17 +25,23 @@ export const readinessSchema: FastifySchema = {
   tags: [TAGS.health],
   summary: 'Readiness',
   description:
-    'Answers 200 when the store answers, 503 when it does not or while the server shuts down. Needs no key.',
+    'Answers 200 when the store answers and takes writes, 503 when it does not or while the server shuts down. Needs no key.',
   security: [],
   headers: requestHeaders,
   response: {
-    200: statusBody('ready', 'The store answers and the server is not shutting down.'),
-    503: errorResponse('The store does not answer, or the server is shutting down.', [
-      {
-        name: 'service_unavailable',
-        summary: 'Not ready',
-        error: Errors.serviceUnavailable(),
-      },
-    ]),
+    200: statusBody(
+      'ready',
+      'The store answers and takes writes; the server is not shutting down.',
+    ),
+    503: errorResponse(
+      'The store does not answer or refuses writes, or the server is shutting down.',
+      [
+        {
+          name: 'service_unavailable',
+          summary: 'Not ready',
+          error: Errors.serviceUnavailable(),
+        },
+      ],
+    ),
   },
 };

@@ -20,6 +20,11 @@ export interface PostgresStoreOptions {
   readonly logger: Log;
   /** Listen for configuration changes (a server does; a CLI command need not). */
   readonly watchChanges?: boolean;
+  /**
+   * How long the key and resource caches are trusted after the notification connection last
+   * proved alive (default 2 s).
+   */
+  readonly cacheTrustMs?: number;
 }
 
 /** The URL without its password or parameters, for logs and CLI output. */
@@ -82,7 +87,8 @@ export const openPostgresStore = async (options: PostgresStoreOptions): Promise<
   const changes = new PostgresChangeFeed({
     newClient: () => new Client(base),
     channel,
-    heartbeatMs: Math.max(1_000, timeoutMs),
+    trustMs: options.cacheTrustMs ?? 2_000,
+    timeoutMs,
     logger,
   });
   if (options.watchChanges ?? true) await changes.start();

@@ -1,4 +1,5 @@
-import { type ClientBase, type Pool, type QueryResult, TypeOverrides } from 'pg';
+import type { Socket } from 'node:net';
+import { type ClientBase, type Pool, type PoolClient, type QueryResult, TypeOverrides } from 'pg';
 import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreUnavailableError } from '../errors.js';
 import { CommitCallbacks } from '../sql/commit-callbacks.js';
@@ -72,6 +73,27 @@ export const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
 
 const ignoreError = (): void => undefined;
 
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
+
+/**
+ * Closes a connection at once, discarding whatever it has not yet delivered: a statement given up
+ * on must not reach the server later (TCP would go on retransmitting it after a graceful close)
+ * nor commit there after its request was answered. A statement the server already received runs
+ * on; only its answer is lost.
+ */
+export const abandonConnection = (client: ClientBase): void => {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Socket> } }).connection
+    ?.stream;
+  try {
+    if (typeof stream?.resetAndDestroy === 'function') stream.resetAndDestroy();
+    else stream?.destroy?.();
+  } catch {
+    // Not a TCP socket (TLS wraps it): close it plainly.
+    stream?.destroy?.();
+  }
+};
+
 /**
  * The statements both executors share, over each one's own way of running a query (on its
  * session's connection, or on one checked out of the pool).
@@ -79,7 +101,11 @@ const ignoreError = (): void => undefined;
 abstract class PgStatements implements SqlExecutor {
   readonly capabilities = POSTGRES_CAPABILITIES;
 
-  protected abstract query(sql: string, params: readonly SqlParam[]): Promise<QueryResult>;
+  protected abstract query(
+    sql: string,
+    params: readonly SqlParam[],
+    signal?: AbortSignal,
+  ): Promise<QueryResult>;
   abstract transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   abstract afterCommit(callback: () => void): void;
   abstract close(): Promise<void>;
@@ -95,8 +121,8 @@ abstract class PgStatements implements SqlExecutor {
     return (await this.query(sql, params)).rows[0] as T | undefined;
   }
 
-  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    return (await this.query(sql, params)).rowCount ?? 0;
+  async run(sql: string, params: readonly SqlParam[] = [], signal?: AbortSignal): Promise<number> {
+    return (await this.query(sql, params, signal)).rowCount ?? 0;
   }
 
   async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
@@ -167,7 +193,8 @@ export class PgSessionExecutor extends PgStatements {
  * The store's executor over a pg pool. Each statement checks a connection out, runs and returns
  * it (a broken connection is dropped from the pool); each operation is bounded by `timeoutMs`,
  * so a database that stopped answering fails a request with `StoreUnavailableError` instead of
- * holding it.
+ * holding it. An operation given up on (its time-out, or its caller's `signal`) closes the
+ * connection it runs on, so that nothing it sent can take effect after it failed.
  */
 export class PgPoolExecutor extends PgStatements {
   readonly #pool: Pool;
@@ -184,40 +211,85 @@ export class PgPoolExecutor extends PgStatements {
     return this.#placeholders;
   }
 
-  async #withClient<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
-    let client;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw translatePgError(error);
-    }
-    // A connection that fails between two statements emits 'error' while checked out; without a
-    // listener that would end the process. The failure shows on the next statement instead.
-    client.on('error', ignoreError);
-    let failure: unknown;
-    try {
-      return await work(client);
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      client.off('error', ignoreError);
-      client.release(failure !== undefined && isConnectionFailure(failure) ? true : undefined);
-    }
+  #withClient<T>(work: (client: ClientBase) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let client: PoolClient | undefined;
+      let done = false;
+      let abandoned = false;
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', giveUp);
+        return true;
+      };
+      const giveUp = (): void => {
+        if (!finish()) return;
+        if (client !== undefined) {
+          abandoned = true;
+          abandonConnection(client);
+        }
+        reject(
+          new StoreUnavailableError(
+            signal?.aborted === true
+              ? 'database operation abandoned'
+              : `no answer from the database within ${this.#timeoutMs} ms`,
+          ),
+        );
+      };
+      const timer = setTimeout(giveUp, this.#timeoutMs);
+      if (signal?.aborted === true) {
+        giveUp();
+        return;
+      }
+      signal?.addEventListener('abort', giveUp, { once: true });
+      this.#pool.connect().then(
+        (checkedOut) => {
+          // A connection that fails between two statements emits 'error' while checked out;
+          // without a listener that would end the process. The failure shows on the next
+          // statement instead.
+          checkedOut.on('error', ignoreError);
+          const release = (failure?: unknown): void => {
+            checkedOut.off('error', ignoreError);
+            const broken = abandoned || (failure !== undefined && isConnectionFailure(failure));
+            checkedOut.release(broken ? true : undefined);
+          };
+          if (done) {
+            release();
+            return;
+          }
+          client = checkedOut;
+          work(checkedOut).then(
+            (value) => {
+              release();
+              if (finish()) resolve(value);
+            },
+            (error: unknown) => {
+              release(error);
+              if (finish()) reject(asError(error));
+            },
+          );
+        },
+        (error: unknown) => {
+          if (finish()) reject(asError(translatePgError(error)));
+        },
+      );
+    });
   }
 
-  protected async query(sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
+  protected async query(
+    sql: string,
+    params: readonly SqlParam[],
+    signal?: AbortSignal,
+  ): Promise<QueryResult> {
     const text = this.#placeholders.positional(sql);
-    return withDeadline(
-      this.#withClient(async (client) => {
-        try {
-          return await client.query({ text, values: [...params] });
-        } catch (error) {
-          throw translatePgError(error);
-        }
-      }),
-      this.#timeoutMs,
-    );
+    return this.#withClient(async (client) => {
+      try {
+        return await client.query({ text, values: [...params] });
+      } catch (error) {
+        throw translatePgError(error);
+      }
+    }, signal);
   }
 
   /** Every statement of `work` runs on one checked-out connection, between BEGIN and COMMIT. */

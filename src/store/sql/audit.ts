@@ -1,5 +1,5 @@
 import type { PowerAction, ResourceType } from '../../domain/power.js';
-import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../store.js';
+import type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from '../store.js';
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
 
@@ -47,6 +47,18 @@ export const INSERT_AUDIT_ROW = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', 
  */
 const INSERT_AUDIT_COLUMNS = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT * FROM unnest(${AUDIT_COLUMNS.map((column) => `?::${AUDIT_COLUMN_TYPES[column]}[]`).join(', ')})`;
 
+/**
+ * How far back an amendment looks, in rows: the rows it corrects were written moments before,
+ * and the table has no index but its id, so the search is a range of it, not the whole log.
+ */
+const AMEND_WINDOW_ROWS = 100_000;
+
+const RECENT_ROWS = `id > (SELECT COALESCE(MAX(id), 0) FROM audit_log) - ${AMEND_WINDOW_ROWS}`;
+
+const AMEND_AUDIT_ROW = `UPDATE audit_log SET status = ?, error = ? WHERE ${RECENT_ROWS} AND request_id = ? AND key_id = ? AND at = ? AND status = 200`;
+
+const AMEND_AUDIT_COLUMNS = `UPDATE audit_log SET status = ?, error = ? FROM unnest(?::text[], ?::text[], ?::bigint[]) AS amended(request_id, key_id, at) WHERE audit_log.${RECENT_ROWS} AND audit_log.request_id = amended.request_id AND audit_log.key_id = amended.key_id AND audit_log.at = amended.at AND audit_log.status = 200`;
+
 export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.at,
   e.requestId,
@@ -82,10 +94,32 @@ const toRecord = (row: SqlRow): AuditRecord => ({
   taskRef: strOrNull(row.task_ref),
 });
 
+/** Thrown inside the probe's transaction so that it rolls back. */
+class ProbeRollback extends Error {
+  override readonly name = 'ProbeRollback';
+}
+
+const PROBE_ROW: readonly SqlValue[] = [
+  0,
+  'readiness-probe',
+  'readiness-probe',
+  'readiness-probe',
+  'vps',
+  'readiness-probe',
+  'start',
+  0,
+  null,
+  null,
+  null,
+  null,
+  null,
+  null,
+];
+
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: SqlExecutor) {}
 
-  async append(entries: readonly AuditEntry[]): Promise<void> {
+  async append(entries: readonly AuditEntry[], signal?: AbortSignal): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(auditParams);
     if (this.db.capabilities.batchInsert === 'per-row') {
@@ -96,7 +130,51 @@ export class SqlAuditStore implements AuditStore {
     await this.db.run(
       INSERT_AUDIT_COLUMNS,
       AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
+      signal,
     );
+  }
+
+  async amend(
+    entries: readonly AuditEntry[],
+    outcome: AuditOutcome,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    if (entries.length === 0) return 0;
+    if (this.db.capabilities.batchInsert === 'per-row') {
+      let changed = 0;
+      for (const e of entries) {
+        changed += await this.db.run(AMEND_AUDIT_ROW, [
+          outcome.status,
+          outcome.error,
+          e.requestId,
+          e.keyId,
+          e.at,
+        ]);
+      }
+      return changed;
+    }
+    return this.db.run(
+      AMEND_AUDIT_COLUMNS,
+      [
+        outcome.status,
+        outcome.error,
+        entries.map((e) => e.requestId),
+        entries.map((e) => e.keyId),
+        entries.map((e) => e.at),
+      ],
+      signal,
+    );
+  }
+
+  async probe(): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        await tx.run(INSERT_AUDIT_ROW, PROBE_ROW);
+        throw new ProbeRollback('rolled back');
+      });
+    } catch (error) {
+      if (!(error instanceof ProbeRollback)) throw error;
+    }
   }
 
   async list(query: AuditQuery): Promise<readonly AuditRecord[]> {

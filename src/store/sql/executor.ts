@@ -39,8 +39,12 @@ export interface SqlExecutor {
    * microtask queue.
    */
   readonly getNow?: (sql: string, params?: readonly SqlValue[]) => SqlRow | undefined;
-  /** Returns the number of rows changed. Array parameters need `column-arrays` support. */
-  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /**
+   * Returns the number of rows changed. Array parameters need `column-arrays` support. When
+   * `signal` aborts before the statement has answered, it is abandoned so that it cannot take
+   * effect later (a server database closes its connection) and the call rejects.
+   */
+  run(sql: string, params?: readonly SqlParam[], signal?: AbortSignal): Promise<number>;
   /** Runs one statement once per parameter row, all in one transaction. */
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
   /** Runs `work` in a transaction. `work` must only use `tx` and await nothing else. */

@@ -21,7 +21,9 @@ export interface AuditAckMessage {
 const port = parentPort;
 if (port === null) throw new Error('audit-worker must run in a worker thread');
 const { path } = workerData as { readonly path: string };
-const db = openSqliteDatabase({ path, synchronous: 'FULL' });
+// A locked database answers at once (SQLITE_BUSY): the audit writer waits for the lock itself,
+// pause by pause, and never past its deadline, which a wait inside SQLite would not count.
+const db = openSqliteDatabase({ path, synchronous: 'FULL', busyTimeoutMs: 0 });
 // Prepared on the first batch: the thread may start before the schema is migrated.
 let appendAll: ((rows: readonly (readonly SqlValue[])[]) => void) | undefined;
 const prepare = () => {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
 import { auditParams } from '../sql/audit.js';
-import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../store.js';
+import type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from '../store.js';
 import type { AuditAckMessage, AuditBatchMessage } from './audit-worker.js';
 import { translateSqliteError } from './sqlite-executor.js';
 import { workerUrl } from './worker-url.js';
@@ -39,6 +39,12 @@ export class FsyncAuditStore implements AuditStore {
     this.#worker.on('exit', () => this.#stop(new Error('audit writer thread exited')));
   }
 
+  /**
+   * Settles with the thread's answer only, even once the caller has given up on it: the thread's
+   * connection fails at once on a lock (the caller waits between attempts), so the answer comes
+   * soon, and a caller that waits for it before its next write (`amend` included) sees every
+   * batch committed in order.
+   */
   append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     if (this.#stopped !== null) {
@@ -50,6 +56,7 @@ export class FsyncAuditStore implements AuditStore {
     const done = new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
     });
+
     const settled = done.then(
       () => undefined,
       () => undefined,
@@ -63,6 +70,18 @@ export class FsyncAuditStore implements AuditStore {
 
   list(query: AuditQuery): Promise<readonly AuditRecord[]> {
     return this.#reader.list(query);
+  }
+
+  probe(): Promise<void> {
+    return this.#reader.probe();
+  }
+
+  async amend(
+    entries: readonly AuditEntry[],
+    outcome: AuditOutcome,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    return (await this.#reader.amend?.(entries, outcome, signal)) ?? 0;
   }
 
   /** Stops the thread once every batch sent so far is acknowledged. */
