@@ -10,6 +10,8 @@ export interface Principal {
   readonly scope: KeyScope;
   /** `null`: every resource of the customer, present and future. Otherwise `type:id` entries. */
   readonly resources: ReadonlySet<string> | null;
+  /** Whether a client address may use the key; `null`: any address may. */
+  readonly allowsAddress: ((address: string | undefined) => boolean) | null;
 }
 
 export interface OwnedResource {

@@ -6,6 +6,8 @@
 export type RefusalCode =
   /** No key, another scheme, a malformed, unknown, revoked or expired key. */
   | 'unauthenticated'
+  /** A good key used from an address outside its allowlist: answered as a bad key. */
+  | 'ip_not_allowed'
   /** The key used up its requests of the current window. */
   | 'rate_limited'
   /** The client's address used up its budget of failed authentications. */
@@ -44,6 +46,7 @@ const refusal = (code: RefusalCode): Refusal => Object.freeze({ code });
 /** Every refusal, built once: they are the hot path of brute force and of clients over a limit. */
 export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.freeze({
   unauthenticated: refusal('unauthenticated'),
+  ip_not_allowed: refusal('ip_not_allowed'),
   rate_limited: refusal('rate_limited'),
   address_refused: refusal('address_refused'),
   body_malformed: refusal('body_malformed'),

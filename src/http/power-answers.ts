@@ -38,7 +38,9 @@ export const refusalError = (
   retryAfterSeconds: number,
 ): ApiError => {
   switch (refusal.code) {
+    // A thief with a key learns nothing from where it is refused: the same 401 as a bad key.
     case 'unauthenticated':
+    case 'ip_not_allowed':
       return Errors.unauthenticated();
     case 'rate_limited':
     case 'address_refused':

@@ -115,6 +115,7 @@ export const rateLimitHeaders = (decision: RateLimitDecision): string[] => [
  * 2. the client address's budget of failed authentications, once used up → 429, before any
  *    key is looked at;
  * 2. authentication: the Bearer key → 401 (a failure counts against the address's budget);
+ * 2. the key's allowlist of client addresses → the same 401, recorded as `ip_not_allowed`;
  * 3. the key's rate limit (it consumes quota, so only for a good key) → 429;
  * 4. the body, read only now (malformed 400, too large 413, not JSON 415);
  * 5. resource access: unknown and foreign ids alike → 403;
@@ -144,6 +145,7 @@ export class PowerPipeline {
     this.#steps = [
       this.#checkAddress,
       this.#authenticate,
+      this.#checkAllowlist,
       this.#limitRate,
       this.#readBody,
       this.#checkAccess,
@@ -217,6 +219,18 @@ export class PowerPipeline {
         : Refusals.unauthenticated;
     };
     return principal instanceof Promise ? principal.then(admitted) : admitted(principal);
+  };
+
+  readonly #checkAllowlist: Step = (passage) => {
+    const allows = (passage.principal as Principal).allowsAddress;
+    if (allows === null) return null;
+    const address = passage.request.clientAddress();
+    if (allows(address)) return null;
+    this.#observer?.authenticationFailed('ip_not_allowed');
+    const counted = this.#failures?.failed(address);
+    return counted instanceof Promise
+      ? counted.then(() => Refusals.ip_not_allowed)
+      : Refusals.ip_not_allowed;
   };
 
   readonly #limitRate: Step = (passage) => {
@@ -298,7 +312,9 @@ export class PowerPipeline {
     const error = this.#errorOf(passage, refusal);
     // Unauthenticated refusals (the brute-force path) answer at once, without a promise.
     if (passage.principal === null) return this.#error(passage, error, null, false);
-    const entry = this.#entry(passage, error.statusCode, error.code);
+    // The reply says only "invalid key"; the operator's record says why.
+    const recorded = refusal === Refusals.ip_not_allowed ? 'ip_not_allowed' : error.code;
+    const entry = this.#entry(passage, error.statusCode, recorded);
     if (refusal === Refusals.store_unavailable) {
       // The store just failed this very request: trying to record the refusal there would only
       // hold the 503 for another time-out. The log line is the record instead, with what the

@@ -11,7 +11,11 @@ const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 
-const AUTHENTICATION_FAILURES: readonly AuthenticationFailure[] = ['missing', 'invalid'];
+const AUTHENTICATION_FAILURES: readonly AuthenticationFailure[] = [
+  'missing',
+  'invalid',
+  'ip_not_allowed',
+];
 
 /**
  * The Prometheus metrics of one heo-power instance, in a registry of its own (never the global
@@ -67,7 +71,7 @@ export class Metrics implements ServiceObserver {
     });
     this.#authenticationFailures = new Counter({
       name: 'heo_auth_failures_total',
-      help: 'Power requests refused with 401: reason "missing" (no Authorization header) or "invalid".',
+      help: 'Power requests refused with 401: reason "missing" (no Authorization header), "invalid", or "ip_not_allowed" (a good key from an address outside its allowlist).',
       labelNames: ['reason'] as const,
       registers,
     });

@@ -25,7 +25,7 @@ export interface RequestObserver {
 }
 
 /** `missing`: no `Authorization` header; `invalid`: anything else that is not a usable key. */
-export type AuthenticationFailure = 'missing' | 'invalid';
+export type AuthenticationFailure = 'missing' | 'invalid' | 'ip_not_allowed';
 
 /** Told about the refusals of authentication and of the rate limit. */
 export interface AccessObserver {

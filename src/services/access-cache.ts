@@ -1,3 +1,4 @@
+import { AddressList } from '../lib/address-list.js';
 import { digestBytes } from '../domain/api-key.js';
 import { type Principal, resourceKey } from '../domain/access.js';
 import type { ResourceType } from '../domain/power.js';
@@ -26,7 +27,13 @@ const toPrincipal = (key: StoredApiKey): Principal => ({
   scope: key.scope,
   resources:
     key.resources === null ? null : new Set(key.resources.map((r) => resourceKey(r.type, r.id))),
+  allowsAddress: key.allowedIps === null ? null : allowing(new AddressList(key.allowedIps)),
 });
+
+const allowing =
+  (list: AddressList) =>
+  (address: string | undefined): boolean =>
+    list.allows(address);
 
 /**
  * The request path's read model of keys and resources: bounded caches in front of the store,

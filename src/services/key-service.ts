@@ -4,6 +4,7 @@ import { ID_RULE, isValidId, newKeyId } from '../domain/ids.js';
 import type { ResourceType } from '../domain/power.js';
 import type { Actor, ApiKeyRecord, ResourceRef, Store } from '../store/store.js';
 import { AdminError } from '../domain/admin-error.js';
+import { parseAddressRange } from '../lib/address-list.js';
 
 export interface NewKeyRequest {
   readonly customerId: string;
@@ -12,7 +13,12 @@ export interface NewKeyRequest {
   readonly resources?: readonly ResourceRef[];
   readonly expiresInMs?: number;
   readonly name?: string;
+  /** Client addresses or networks the key may be used from; empty or absent: anywhere. */
+  readonly allowedIps?: readonly string[];
 }
+
+/** How long a rotated key keeps working beside its replacement, unless told. */
+export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 export interface CreatedKey {
   readonly record: ApiKeyRecord;
@@ -36,22 +42,48 @@ export class KeyService {
     if (name !== null && name.length > MAX_NAME_LENGTH)
       throw new AdminError(`key name must be at most ${MAX_NAME_LENGTH} characters`);
     const resources = await this.checkResources(request.customerId, request.resources ?? []);
+    const allowedIps = allowlistOf(request.allowedIps ?? []);
     const createdAt = this.now();
-    const generated = generateApiKey();
-    const record: ApiKeyRecord = {
-      id: newKeyId(),
+    const { record, plaintext, hash } = newKey({
       customerId: request.customerId,
       name,
       scope: request.scope,
       resources,
-      displayPrefix: generated.displayPrefix,
+      allowedIps,
       createdAt,
       expiresAt: request.expiresInMs === undefined ? null : createdAt + request.expiresInMs,
-      revokedAt: null,
-      lastUsedAt: null,
-    };
-    await this.store.keys.create({ ...record, hash: generated.hash }, actor);
-    return { record, plaintext: generated.plaintext };
+    });
+    await this.store.keys.create({ ...record, hash }, actor);
+    return { record, plaintext };
+  }
+
+  /**
+   * A new key for the same customer, scope, machines, allowlist, name and expiry, shown once; the
+   * old key keeps working for `overlapMs` (or until its own expiry, if sooner), then expires.
+   */
+  async rotate(
+    id: string,
+    overlapMs: number,
+    actor: Actor,
+  ): Promise<{ readonly created: CreatedKey; readonly old: ApiKeyRecord }> {
+    const old = await this.store.keys.get(id);
+    if (old === undefined) throw new AdminError(`unknown key "${id}" (see "keys list")`);
+    const now = this.now();
+    if (old.revokedAt !== null) throw new AdminError(`key "${id}" is revoked: create a new one`);
+    if (old.expiresAt !== null && old.expiresAt <= now)
+      throw new AdminError(`key "${id}" has expired: create a new one`);
+    const { record, plaintext, hash } = newKey({ ...old, createdAt: now });
+    const rotated = await this.store.keys.rotate(
+      id,
+      { ...record, hash },
+      now + overlapMs,
+      now,
+      actor,
+    );
+    if (!rotated) throw new AdminError(`key "${id}" was already rotated or is no longer active`);
+    const updated = await this.store.keys.get(id);
+    if (updated === undefined) throw new AdminError(`unknown key "${id}"`);
+    return { created: { record, plaintext }, old: updated };
   }
 
   async revoke(id: string, actor: Actor): Promise<ApiKeyRecord> {
@@ -87,3 +119,42 @@ export class KeyService {
     );
   }
 }
+
+type KeyFields = Pick<
+  ApiKeyRecord,
+  'customerId' | 'name' | 'scope' | 'resources' | 'allowedIps' | 'createdAt' | 'expiresAt'
+>;
+
+/** A fresh key with these fields: its record, its plaintext (shown once) and its digest. */
+const newKey = (fields: KeyFields) => {
+  const generated = generateApiKey();
+  const record: ApiKeyRecord = {
+    id: newKeyId(),
+    customerId: fields.customerId,
+    name: fields.name,
+    scope: fields.scope,
+    resources: fields.resources,
+    allowedIps: fields.allowedIps,
+    displayPrefix: generated.displayPrefix,
+    createdAt: fields.createdAt,
+    expiresAt: fields.expiresAt,
+    revokedAt: null,
+    lastUsedAt: null,
+  };
+  return { record, plaintext: generated.plaintext, hash: generated.hash };
+};
+
+/** Normalised, without repeats; `null` (anywhere) when none is given. */
+const allowlistOf = (texts: readonly string[]): readonly string[] | null => {
+  if (texts.length === 0) return null;
+  const ranges = texts.map((text) => {
+    const range = parseAddressRange(text);
+    if (range === null) {
+      throw new AdminError(
+        `invalid --allow-ip "${text}": expected an IPv4 or IPv6 address or network, e.g. 192.0.2.10 or 2001:db8::/32`,
+      );
+    }
+    return range;
+  });
+  return [...new Set(ranges)];
+};

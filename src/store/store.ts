@@ -41,6 +41,8 @@ export interface ApiKeyRecord {
   readonly scope: KeyScope;
   /** `null`: all of the customer's resources, present and future. */
   readonly resources: readonly ResourceRef[] | null;
+  /** Client address ranges the key may be used from (`192.0.2.0/24`); `null`: anywhere. */
+  readonly allowedIps: readonly string[] | null;
   readonly displayPrefix: string;
   readonly createdAt: number;
   readonly expiresAt: number | null;
@@ -59,6 +61,7 @@ export interface NewApiKey {
   readonly name: string | null;
   readonly scope: KeyScope;
   readonly resources: readonly ResourceRef[] | null;
+  readonly allowedIps: readonly string[] | null;
   readonly hash: string;
   readonly displayPrefix: string;
   readonly createdAt: number;
@@ -147,6 +150,17 @@ export interface KeyStore {
    */
   allHashes(limit: number): Promise<readonly string[] | null>;
   list(filter?: { readonly customerId?: string }): Promise<readonly ApiKeyRecord[]>;
+  /**
+   * Creates `replacement` and makes the key `id` expire at `expiresAt` (or keeps its expiry when
+   * that is sooner), in one transaction; `false` when `id` is not an active key.
+   */
+  rotate(
+    id: string,
+    replacement: NewApiKey,
+    expiresAt: number,
+    now: number,
+    actor: Actor,
+  ): Promise<boolean>;
   /** `false` when no such key exists. Revoking a revoked key keeps its first revocation time. */
   revoke(id: string, at: number, actor: Actor): Promise<boolean>;
   /** Batched `last_used_at` updates; never on the request path. */

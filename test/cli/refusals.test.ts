@@ -104,6 +104,26 @@ describe('the operator CLI refuses bad input in one line', () => {
     ],
     ['a bad scope', ['keys', 'create', '--customer', 'cus_1', '--scope', 'admin'], /admin/],
     [
+      'an address that is not one',
+      ['keys', 'create', '--customer', 'cus_1', '--allow-ip', '192.0.2.0/33'],
+      /invalid --allow-ip "192\.0\.2\.0\/33": expected an IPv4 or IPv6 address or network/,
+    ],
+    [
+      'a host name as an address',
+      ['keys', 'create', '--customer', 'cus_1', '--allow-ip', 'office.example'],
+      /invalid --allow-ip "office\.example"/,
+    ],
+    [
+      'rotating an unknown key',
+      ['keys', 'rotate', 'key_doesnotexist'],
+      /unknown key "key_doesnotexist"/,
+    ],
+    [
+      'a bad overlap',
+      ['keys', 'rotate', 'key_doesnotexist', '--overlap', 'a while'],
+      /duration like 90s/,
+    ],
+    [
       'a bad id',
       ['vps', 'add', 'bad id', '--customer', 'cus_1', '--provider', 'sim'],
       /invalid VPS id "bad id"/,

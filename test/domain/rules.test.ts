@@ -67,6 +67,7 @@ describe('access', () => {
     keyId: 'key_1',
     customerId: 'cus_a',
     scope: 'power',
+    allowsAddress: null,
     resources: resources === null ? null : new Set(resources),
   });
   const vps = { type: 'vps' as const, id: 'vps_1', customerId: 'cus_a' };

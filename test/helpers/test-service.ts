@@ -30,6 +30,7 @@ export interface TestKeyOptions {
   readonly resources?: readonly ResourceRef[];
   readonly expiresInMs?: number;
   readonly name?: string;
+  readonly allowedIps?: readonly string[];
 }
 
 /**
@@ -136,6 +137,7 @@ export class TestService {
         ...(options.resources === undefined ? {} : { resources: options.resources }),
         ...(options.expiresInMs === undefined ? {} : { expiresInMs: options.expiresInMs }),
         ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.allowedIps === undefined ? {} : { allowedIps: options.allowedIps }),
       },
       TEST_ACTOR,
     );

@@ -40,6 +40,7 @@ export const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey =
   name: null,
   scope: 'power',
   resources: null,
+  allowedIps: null,
   hash: id.padEnd(64, '0').slice(0, 64),
   displayPrefix: 'heo_abcdefgh',
   createdAt: 3_000,
@@ -65,7 +66,7 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
 
     it('migrates once, in order, and reports its version', async () => {
       expect(await store.migrate()).toEqual([]);
-      expect(await store.migrationStatus()).toEqual({ current: 1, latest: 1, pending: [] });
+      expect(await store.migrationStatus()).toEqual({ current: 2, latest: 2, pending: [] });
       await store.ping();
     });
 
@@ -175,6 +176,54 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       await store.keys.touch(new Map([['key_some', 7_000]]));
       await store.keys.touch(new Map([['key_some', 6_500]]));
       expect((await store.keys.get('key_some'))?.lastUsedAt).toBe(7_000);
+    });
+
+    it("keeps a key's allowlist of client addresses", async () => {
+      await store.keys.create(
+        key('key_ip', { allowedIps: ['192.0.2.0/24', '2001:db8::1/128'] }),
+        actor,
+      );
+      await store.keys.create(key('key_any'), actor);
+      expect((await store.keys.get('key_ip'))?.allowedIps).toEqual([
+        '192.0.2.0/24',
+        '2001:db8::1/128',
+      ]);
+      expect((await store.keys.findByHash(key('key_ip').hash))?.allowedIps).toEqual([
+        '192.0.2.0/24',
+        '2001:db8::1/128',
+      ]);
+      expect((await store.keys.list()).map((k) => [k.id, k.allowedIps])).toEqual([
+        ['key_any', null],
+        ['key_ip', ['192.0.2.0/24', '2001:db8::1/128']],
+      ]);
+    });
+
+    it('rotates an active key once: the replacement is created, the old one expires', async () => {
+      await store.keys.create(key('key_old', { expiresAt: 50_000 }), actor);
+      const replacement = key('key_new', { createdAt: 10_000, expiresAt: 50_000 });
+      expect(await store.keys.rotate('key_old', replacement, 30_000, 10_000, actor)).toBe(true);
+      expect((await store.keys.get('key_old'))?.expiresAt).toBe(30_000);
+      expect((await store.keys.get('key_new'))?.expiresAt).toBe(50_000);
+      // Rotated already: a second rotation makes nothing.
+      const again = key('key_newer', { createdAt: 11_000 });
+      expect(await store.keys.rotate('key_old', again, 40_000, 11_000, actor)).toBe(false);
+      expect(await store.keys.get('key_newer')).toBeUndefined();
+      // A sooner expiry of its own is kept; a revoked or expired key is not rotated.
+      await store.keys.create(key('key_soon', { expiresAt: 12_000 }), actor);
+      expect(await store.keys.rotate('key_soon', key('key_s2'), 90_000, 10_000, actor)).toBe(true);
+      expect((await store.keys.get('key_soon'))?.expiresAt).toBe(12_000);
+      await store.keys.create(key('key_gone'), actor);
+      await store.keys.revoke('key_gone', 10_000, actor);
+      expect(await store.keys.rotate('key_gone', key('key_g2'), 90_000, 10_000, actor)).toBe(false);
+      expect(await store.keys.rotate('key_soon', key('key_s3'), 90_000, 13_000, actor)).toBe(false);
+      expect(await store.keys.get('key_g2')).toBeUndefined();
+      const events = await store.operatorLog.list(20);
+      expect(
+        events.filter((e) => e.event === 'key.rotate').map((e) => [e.subject, e.detail]),
+      ).toEqual([
+        ['key_soon', { replaced_by: 'key_s2', expires_at: 90_000 }],
+        ['key_old', { replaced_by: 'key_new', expires_at: 30_000 }],
+      ]);
     });
 
     it('lists every stored digest, revoked keys included, up to a limit', async () => {

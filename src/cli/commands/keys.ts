@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { KEY_SCOPES, type KeyScope } from '../../domain/access.js';
+import { DEFAULT_ROTATION_OVERLAP_MS } from '../../services/key-service.js';
 import type { ApiKeyRecord, ResourceRef } from '../../store/store.js';
 import type { CliIo } from '../io.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
@@ -13,6 +14,11 @@ interface CreateOptions extends OutputOptions {
   readonly server: readonly string[];
   readonly expiresIn?: number;
   readonly name?: string;
+  readonly allowIp: readonly string[];
+}
+
+interface RotateOptions extends OutputOptions {
+  readonly overlap: number;
 }
 
 interface ListOptions extends OutputOptions {
@@ -36,6 +42,7 @@ const keyJson = (key: ApiKeyRecord) => ({
   name: key.name,
   scope: key.scope,
   resources: resourcesJson(key),
+  allowed_ips: key.allowedIps === null ? 'any' : [...key.allowedIps],
   display_prefix: key.displayPrefix,
   status: keyStatus(key),
   created_at: isoOrNull(key.createdAt),
@@ -60,6 +67,12 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
     .option('--server <id>', 'limit the key to this game server (repeatable)', collect, [])
     .option('--expires-in <duration>', 'expire after 90s, 15m, 12h, 30d...', duration)
     .option('--name <label>', 'a label for operators')
+    .option(
+      '--allow-ip <address>',
+      'only accept the key from this IPv4/IPv6 address or network, e.g. 192.0.2.0/24 (repeatable)',
+      collect,
+      [],
+    )
     .option('--json', 'print JSON')
     .action(async (options: CreateOptions) =>
       withContainer(io, async ({ keys: service }) => {
@@ -74,6 +87,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
             resources,
             ...(options.expiresIn === undefined ? {} : { expiresInMs: options.expiresIn }),
             ...(options.name === undefined ? {} : { name: options.name }),
+            allowedIps: options.allowIp,
           },
           cliActor(),
         );
@@ -108,6 +122,37 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
     );
 
   keys
+    .command('rotate <key_id>')
+    .description(
+      'replace a key: a new key with the same customer, scope, machines, allowlist and expiry, printed once; the old one keeps working for the overlap, then expires',
+    )
+    .option(
+      '--overlap <duration>',
+      'how long the old key keeps working: 90s, 15m, 12h, 30d... (default 24h)',
+      duration,
+      DEFAULT_ROTATION_OVERLAP_MS,
+    )
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: RotateOptions) =>
+      withContainer(io, async ({ keys: service }) => {
+        const { created, old } = await service.rotate(id, options.overlap, cliActor());
+        emit(
+          io,
+          options,
+          { ...keyJson(created.record), key: created.plaintext, replaces: keyJson(old) },
+          () =>
+            [
+              `created ${created.record.id} to replace ${old.id} (customer "${old.customerId}"); ${old.id} expires ${isoOrNull(old.expiresAt) ?? ''}`,
+              '',
+              `  ${created.plaintext}`,
+              '',
+              'This is the only time the key is shown. Store it now.',
+            ].join('\n'),
+        );
+      }),
+    );
+
+  keys
     .command('list')
     .description('list keys (never the keys themselves)')
     .option('--customer <customer_id>', "only this customer's keys")
@@ -124,6 +169,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
               'STATUS',
               'PREFIX',
               'RESOURCES',
+              'ALLOWED IPS',
               'EXPIRES',
               'LAST USED',
               'NAME',
@@ -135,6 +181,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
               r.status,
               `${r.display_prefix}…`,
               Array.isArray(r.resources) ? r.resources.join(',') : r.resources,
+              Array.isArray(r.allowed_ips) ? r.allowed_ips.join(',') : r.allowed_ips,
               r.expires_at ?? '-',
               r.last_used_at ?? '-',
               r.name ?? '',

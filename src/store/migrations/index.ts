@@ -1,5 +1,6 @@
 import type { SqlCapabilities } from '../sql/executor.js';
 import * as initial from './0001-initial.js';
+import * as keyAllowlists from './0002-key-allowlists.js';
 
 export interface Migration {
   readonly version: number;
@@ -10,6 +11,7 @@ export interface Migration {
 /** Every migration, in the order it is applied. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-initial', up: initial.up },
+  { version: 2, name: '0002-key-allowlists', up: keyAllowlists.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

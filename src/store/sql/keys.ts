@@ -16,7 +16,7 @@ import { num, numOrNull, str, strOrNull } from './rows.js';
 
 // Never `SELECT *` into listings: the digest stays inside the store and the authenticator.
 const PUBLIC_COLUMNS =
-  'id, customer_id, name, scope, all_resources, display_prefix, created_at, expires_at, revoked_at, last_used_at';
+  'id, customer_id, name, scope, all_resources, allowed_ips, display_prefix, created_at, expires_at, revoked_at, last_used_at';
 
 /**
  * Built once: every never-seen key runs this lookup, and the executors find their prepared
@@ -31,12 +31,20 @@ const toKey = (row: SqlRow, resources: readonly ResourceRef[] | null): ApiKeyRec
   name: strOrNull(row.name),
   scope: str(row.scope) as KeyScope,
   resources,
+  allowedIps: allowedIpsOf(row.allowed_ips),
   displayPrefix: str(row.display_prefix),
   createdAt: num(row.created_at),
   expiresAt: numOrNull(row.expires_at),
   revokedAt: numOrNull(row.revoked_at),
   lastUsedAt: numOrNull(row.last_used_at),
 });
+
+const allowedIpsOf = (value: SqlRow[string]): readonly string[] | null => {
+  const text = strOrNull(value);
+  if (text === null) return null;
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed.map(String) : null;
+};
 
 const toRef = (row: SqlRow): ResourceRef => ({
   type: str(row.resource_type) as ResourceType,
@@ -51,42 +59,39 @@ export class SqlKeyStore implements KeyStore {
 
   create(key: NewApiKey, actor: Actor): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.run(
-        `INSERT INTO api_keys (id, customer_id, name, scope, all_resources, key_hash, display_prefix,
-           created_at, expires_at, revoked_at, last_used_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
-        [
-          key.id,
-          key.customerId,
-          key.name,
-          key.scope,
-          key.resources === null ? 1 : 0,
-          key.hash,
-          key.displayPrefix,
-          key.createdAt,
-          key.expiresAt,
-        ],
+      await this.#insert(tx, key, actor);
+      await this.signal(tx);
+    });
+  }
+
+  rotate(
+    id: string,
+    replacement: NewApiKey,
+    expiresAt: number,
+    now: number,
+    actor: Actor,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      // Only an active key is rotated; of two concurrent rotations, the first one wins.
+      const changed = await tx.run(
+        `UPDATE api_keys SET expires_at = CASE
+           WHEN expires_at IS NOT NULL AND expires_at < ? THEN expires_at ELSE ? END
+         WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+           AND NOT EXISTS (SELECT 1 FROM operator_log WHERE event = 'key.rotate' AND subject = ?)`,
+        [expiresAt, expiresAt, id, now, id],
       );
-      if (key.resources !== null && key.resources.length > 0) {
-        await tx.runBatch(
-          'INSERT INTO api_key_resources (key_id, resource_type, resource_id) VALUES (?, ?, ?)',
-          key.resources.map((ref) => [key.id, ref.type, ref.id]),
-        );
-      }
+      if (changed === 0) return false;
+      await this.#insert(tx, replacement, actor);
       await recordOperatorEvent(
         tx,
         actor,
-        'key.create',
-        key.id,
-        {
-          customer: key.customerId,
-          scope: key.scope,
-          resources: key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`),
-          expires_at: key.expiresAt,
-        },
-        key.createdAt,
+        'key.rotate',
+        id,
+        { replaced_by: replacement.id, expires_at: expiresAt },
+        now,
       );
       await this.signal(tx);
+      return true;
     });
   }
 
@@ -159,6 +164,46 @@ export class SqlKeyStore implements KeyStore {
       `UPDATE api_keys SET last_used_at = ?
        WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
       [...lastUsed].map(([id, at]) => [at, id, at]),
+    );
+  }
+
+  async #insert(tx: SqlExecutor, key: NewApiKey, actor: Actor): Promise<void> {
+    await tx.run(
+      `INSERT INTO api_keys (id, customer_id, name, scope, all_resources, allowed_ips, key_hash,
+         display_prefix, created_at, expires_at, revoked_at, last_used_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
+      [
+        key.id,
+        key.customerId,
+        key.name,
+        key.scope,
+        key.resources === null ? 1 : 0,
+        key.allowedIps === null ? null : JSON.stringify(key.allowedIps),
+        key.hash,
+        key.displayPrefix,
+        key.createdAt,
+        key.expiresAt,
+      ],
+    );
+    if (key.resources !== null && key.resources.length > 0) {
+      await tx.runBatch(
+        'INSERT INTO api_key_resources (key_id, resource_type, resource_id) VALUES (?, ?, ?)',
+        key.resources.map((ref) => [key.id, ref.type, ref.id]),
+      );
+    }
+    await recordOperatorEvent(
+      tx,
+      actor,
+      'key.create',
+      key.id,
+      {
+        customer: key.customerId,
+        scope: key.scope,
+        resources: key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`),
+        allowed_ips: key.allowedIps === null ? 'any' : [...key.allowedIps],
+        expires_at: key.expiresAt,
+      },
+      key.createdAt,
     );
   }
 
