@@ -49,7 +49,8 @@ export class FailureBudget {
 
   /** Whether any address may be refused: when not, the hot path asks for no address at all. */
   get active(): boolean {
-    return this.#blockedUntil > this.#now();
+    // No clock read at all until some address was refused.
+    return this.#blockedUntil !== 0 && this.#blockedUntil > this.#now();
   }
 
   /** Seconds until `address` may try again, or 0 when it may now. */

@@ -213,10 +213,7 @@ export class PowerPipeline {
         return null;
       }
       this.#observer?.authenticationFailed(authorization === undefined ? 'missing' : 'invalid');
-      const counted = this.#failures?.failed(passage.request.clientAddress());
-      return counted instanceof Promise
-        ? counted.then(() => Refusals.unauthenticated)
-        : Refusals.unauthenticated;
+      return this.#failedFrom(passage.request.clientAddress(), Refusals.unauthenticated);
     };
     return principal instanceof Promise ? principal.then(admitted) : admitted(principal);
   };
@@ -227,11 +224,14 @@ export class PowerPipeline {
     const address = passage.request.clientAddress();
     if (allows(address)) return null;
     this.#observer?.authenticationFailed('ip_not_allowed');
-    const counted = this.#failures?.failed(address);
-    return counted instanceof Promise
-      ? counted.then(() => Refusals.ip_not_allowed)
-      : Refusals.ip_not_allowed;
+    return this.#failedFrom(address, Refusals.ip_not_allowed);
   };
+
+  /** A failed authentication, refused once it is counted against its address's budget. */
+  #failedFrom(address: string | undefined, refusal: Refusal): MaybePromise<Refusal> {
+    const counted = this.#failures?.failed(address);
+    return counted instanceof Promise ? counted.then(() => refusal) : refusal;
+  }
 
   readonly #limitRate: Step = (passage) => {
     const decision = this.#limiter.consume((passage.principal as Principal).keyId);

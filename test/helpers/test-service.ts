@@ -55,14 +55,7 @@ export class TestService {
       ...options.config,
     };
     try {
-      const container = await createContainer(config, {
-        logger: options.logger ?? captureLogs('silent').logger,
-        ...(options.store === undefined ? {} : { store: options.store }),
-      });
-      const app = appFor(container);
-      if (options.onRoute !== undefined) app.fastify.addHook('onRoute', options.onRoute);
-      await app.fastify.ready();
-      return new TestService(container, app, storage);
+      return await TestService.#launch(config, options, storage);
     } catch (error) {
       await storage?.cleanup();
       throw error;
@@ -73,14 +66,24 @@ export class TestService {
    * Another instance on the same storage (the same database and Redis prefix), as a second
    * server behind a load balancer would be; closing it leaves the storage to this one.
    */
-  async sibling(options: Pick<TestServiceOptions, 'config' | 'logger'> = {}): Promise<TestService> {
-    const config: Config = { ...this.container.config, ...options.config };
+  sibling(options: Pick<TestServiceOptions, 'config' | 'logger'> = {}): Promise<TestService> {
+    return TestService.#launch({ ...this.container.config, ...options.config }, options, undefined);
+  }
+
+  /** The container and app for `config`, built as `serve` builds them, ready for requests. */
+  static async #launch(
+    config: Config,
+    options: TestServiceOptions,
+    storage: Provisioned | undefined,
+  ): Promise<TestService> {
     const container = await createContainer(config, {
       logger: options.logger ?? captureLogs('silent').logger,
+      ...(options.store === undefined ? {} : { store: options.store }),
     });
     const app = appFor(container);
+    if (options.onRoute !== undefined) app.fastify.addHook('onRoute', options.onRoute);
     await app.fastify.ready();
-    return new TestService(container, app, undefined);
+    return new TestService(container, app, storage);
   }
 
   get fastify(): FastifyInstance {
