@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../logger.js';
+import { auditBatchId } from '../store/audit-batch.js';
 import { StoreBusyError, StoreUnavailableError } from '../store/errors.js';
 import type { AuditEntry, AuditStore } from '../store/store.js';
 
@@ -8,6 +9,8 @@ import type { AuditEntry, AuditStore } from '../store/store.js';
  * once: committed, failed, or given up at its deadline (whichever comes first).
  */
 interface Batch {
+  /** Its name in the store, for the fence that keeps it from committing once given up. */
+  readonly id: string;
   readonly entries: AuditEntry[];
   readonly committed: Promise<void>;
   /** When its first entry was recorded plus the time-out, on the writer's clock. */
@@ -51,9 +54,10 @@ const pause = (clock: Clock, ms: number, signal: AbortSignal): Promise<void> =>
  * fail with `StoreUnavailableError` (503), and an append still in flight is told to stop, so that
  * it cannot commit after its requests were answered.
  *
- * A statement the database had already received may still have committed. The accepted requests
- * of such a batch were answered 503, so once the store answers again their rows, if there are
- * any, are corrected to say so (`AuditStore.amend`): a row never says 200 for a 503.
+ * A statement the database had already received, or one the network still holds, may commit
+ * after all. The accepted requests of such a batch were answered 503, so once the store answers
+ * again the batch is fenced (it can no longer commit) and its rows, if there are any, are
+ * corrected to say so (`AuditStore.amend`): a row never says 200 for a 503.
  */
 export class AuditWriter {
   readonly #store: AuditStore;
@@ -68,6 +72,8 @@ export class AuditWriter {
   #writing: Batch | null = null;
   /** Entries of accepted requests answered 503 while their append was under way. */
   #inDoubt: AuditEntry[] = [];
+  /** The batches those entries were appended in, to be fenced before they are corrected. */
+  #inDoubtBatches: string[] = [];
 
   /** `timeoutMs`: the longest a record waits to be committed before its request fails. */
   constructor(store: AuditStore, logger: Logger, timeoutMs = 5_000, clock: Clock = systemClock) {
@@ -123,6 +129,7 @@ export class AuditWriter {
     // that a batch nobody awaits any more cannot turn into an unhandled rejection.
     committed.catch(() => undefined);
     const batch: Batch = {
+      id: auditBatchId(),
       entries: [],
       committed,
       deadline: this.#clock.now() + this.#timeoutMs,
@@ -155,7 +162,10 @@ export class AuditWriter {
     if (index !== -1) this.#waiting.splice(index, 1);
     if (batch === this.#writing) {
       const accepted = batch.entries.filter((entry) => entry.status === 200);
-      this.#inDoubt = [...this.#inDoubt, ...accepted].slice(-MAX_IN_DOUBT);
+      if (accepted.length > 0) {
+        this.#inDoubt = [...this.#inDoubt, ...accepted].slice(-MAX_IN_DOUBT);
+        this.#inDoubtBatches = [...this.#inDoubtBatches, batch.id].slice(-MAX_IN_DOUBT);
+      }
     }
     batch.reject(
       new StoreUnavailableError(`audit records not committed within ${this.#timeoutMs} ms`),
@@ -174,7 +184,7 @@ export class AuditWriter {
     const givenUp = (): boolean => signal.aborted;
     for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
       try {
-        await this.#store.append(batch.entries, signal);
+        await this.#store.append(batch.entries, signal, batch.id);
         return;
       } catch (error) {
         const left = batch.deadline - this.#clock.now();
@@ -215,12 +225,15 @@ export class AuditWriter {
   async #amendInDoubt(signal: AbortSignal): Promise<void> {
     if (this.#inDoubt.length === 0 || this.#store.amend === undefined) return;
     const entries = this.#inDoubt;
+    const batches = this.#inDoubtBatches;
     this.#inDoubt = [];
+    this.#inDoubtBatches = [];
     try {
       const changed = await this.#store.amend(
         entries,
         { status: 503, error: 'service_unavailable' },
         signal,
+        batches,
       );
       if (changed > 0) {
         this.#logger.warn(
@@ -230,6 +243,7 @@ export class AuditWriter {
       }
     } catch {
       this.#inDoubt = [...entries, ...this.#inDoubt].slice(-MAX_IN_DOUBT);
+      this.#inDoubtBatches = [...batches, ...this.#inDoubtBatches].slice(-MAX_IN_DOUBT);
     }
   }
 }

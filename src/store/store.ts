@@ -176,17 +176,21 @@ export interface AuditOutcome {
 export interface AuditStore {
   /**
    * Appends all entries in one transaction. When `signal` aborts, the append is abandoned so that
-   * it cannot commit later (on PostgreSQL its connection is closed) and rejects.
+   * it cannot commit later (on PostgreSQL its connection is closed) and rejects. `batch` names the
+   * append (a time-ordered id, unique per batch) for `amend`'s fence.
    */
-  append(entries: readonly AuditEntry[], signal?: AbortSignal): Promise<void>;
+  append(entries: readonly AuditEntry[], signal?: AbortSignal, batch?: string): Promise<void>;
   /**
    * Where rows of these accepted (200) entries exist among the latest ones, makes them say
-   * `outcome`; returns how many changed.
+   * `outcome`; returns how many changed. First, on a store whose statements can outlive their
+   * caller's decision (PostgreSQL: one held up in the network), fences the `batches` the entries
+   * were appended in: a fenced batch can no longer commit, so the rows found are all there will be.
    */
   amend?(
     entries: readonly AuditEntry[],
     outcome: AuditOutcome,
     signal?: AbortSignal,
+    batches?: readonly string[],
   ): Promise<number>;
   list(query: AuditQuery): Promise<readonly AuditRecord[]>;
   /**

@@ -29,6 +29,10 @@ export interface TcpProxy {
    * and what a stall held is delivered.
    */
   restore(): void;
+  /** How many bytes restores delivered to the upstream, in all, from what stalls held. */
+  readonly deliveredAfterStalls: number;
+  /** How many connections the proxy carries now. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,7 @@ interface Pair {
  */
 export const startTcpProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
   let mode: ProxyMode = 'up';
+  let deliveredAfterStalls = 0;
   const pairs = new Set<Pair>();
 
   const drop = (pair: Pair) => {
@@ -132,10 +137,19 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
       mode = 'up';
       for (const pair of pairs) {
         if (pair.held === undefined || pair.upstream === null) continue;
-        for (const chunk of pair.held.toUpstream.splice(0)) pair.upstream.write(chunk);
+        for (const chunk of pair.held.toUpstream.splice(0)) {
+          deliveredAfterStalls += chunk.length;
+          pair.upstream.write(chunk);
+        }
         if (pair.held.clientEnded) pair.upstream.end();
         for (const chunk of pair.held.toClient.splice(0)) pair.client.write(chunk);
       }
+    },
+    get deliveredAfterStalls() {
+      return deliveredAfterStalls;
+    },
+    get connections() {
+      return pairs.size;
     },
     close: async () => {
       mode = 'cut';

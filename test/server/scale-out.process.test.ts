@@ -10,6 +10,7 @@ import {
   type TestRedisPrefix,
   type TestSchema,
 } from '../helpers/services.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../src/store/migrations/index.js';
 
 const LIMIT = 5;
 
@@ -53,7 +54,7 @@ describe.runIf(servicesAvailable('postgres', 'redis'))(
         HEO_STORE_POOL_SIZE: '3',
       };
       expect(await runCliJson<{ applied: string[] }>(['migrate'], env)).toMatchObject({
-        applied: ['0001-initial', '0002-key-allowlists'],
+        applied: MIGRATIONS.map((migration) => migration.name),
       });
       await runCliJson(['providers', 'add', 'sim', '--type', 'simulator'], env);
       await runCliJson(['vps', 'add', 'vps_1', '--customer', 'cus_1', '--provider', 'sim'], env);
@@ -169,7 +170,7 @@ describe.runIf(servicesAvailable('postgres'))('starting instances on PostgreSQL'
     const result = await runCli(['serve'], { DATABASE_URL: schema.url, PORT: '0' });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'heo-power: database schema is at version 0, this build needs 2: run "heo-power migrate" first\n',
+      `heo-power: database schema is at version 0, this build needs ${LATEST_VERSION}: run "heo-power migrate" first\n`,
     );
   });
 
@@ -179,15 +180,16 @@ describe.runIf(servicesAvailable('postgres'))('starting instances on PostgreSQL'
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     const outputs = results.map((r) => r.stdout.trim()).sort();
     expect(
-      outputs.filter((line) => line.startsWith('applied 0001-initial, 0002-key-allowlists')),
+      outputs.filter((line) =>
+        line.startsWith(`applied ${MIGRATIONS.map((migration) => migration.name).join(', ')}`),
+      ),
     ).toHaveLength(1);
     expect(
-      outputs.filter((line) => line.startsWith('schema is up to date (version 2)')),
+      outputs.filter((line) => line.startsWith(`schema is up to date (version ${LATEST_VERSION})`)),
     ).toHaveLength(2);
-    expect(await adminQuery(`SELECT version FROM "${schema.name}".heo_schema_migrations`)).toEqual([
-      { version: 1 },
-      { version: 2 },
-    ]);
+    expect(await adminQuery(`SELECT version FROM "${schema.name}".heo_schema_migrations`)).toEqual(
+      MIGRATIONS.map(({ version }) => ({ version })),
+    );
   });
 
   it('serve exits 1 with one clear line when PostgreSQL cannot be reached', async () => {

@@ -1,8 +1,11 @@
-import { types } from 'pg';
+import { Pool, types } from 'pg';
+import { PgPoolExecutor, pgTypes } from '../../src/store/postgres/pg-executor.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/store/errors.js';
+import { auditBatchId } from '../../src/store/audit-batch.js';
+import { StoreConflictError, StoreUnavailableError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { auditEntry } from '../helpers/audit-entries.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import {
   adminQuery,
@@ -12,6 +15,7 @@ import {
 } from '../helpers/services.js';
 import { startTcpProxy, targetOf, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { describeStoreContract } from './store-contract.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../src/store/migrations/index.js';
 
 const available = servicesAvailable('postgres');
 
@@ -71,13 +75,17 @@ describe.runIf(available)('PostgreSQL store', () => {
       const stores = await Promise.all([1, 2, 3, 4].map(() => open(schema.url)));
       try {
         const applied = await Promise.all(stores.map((store) => store.migrate()));
-        expect(applied.flat()).toEqual(['0001-initial', '0002-key-allowlists']);
+        expect(applied.flat()).toEqual(MIGRATIONS.map((migration) => migration.name));
         const history = await adminQuery<{ version: number }>(
           `SELECT version FROM "${schema.name}".heo_schema_migrations`,
         );
-        expect(history).toEqual([{ version: 1 }, { version: 2 }]);
+        expect(history).toEqual(MIGRATIONS.map(({ version }) => ({ version })));
         for (const store of stores)
-          expect(await store.migrationStatus()).toEqual({ current: 2, latest: 2, pending: [] });
+          expect(await store.migrationStatus()).toEqual({
+            current: LATEST_VERSION,
+            latest: LATEST_VERSION,
+            pending: [],
+          });
       } finally {
         await Promise.all(stores.map((store) => store.close()));
       }
@@ -88,8 +96,8 @@ describe.runIf(available)('PostgreSQL store', () => {
       try {
         expect(await store.migrationStatus()).toEqual({
           current: 0,
-          latest: 2,
-          pending: ['0001-initial', '0002-key-allowlists'],
+          latest: LATEST_VERSION,
+          pending: MIGRATIONS.map((migration) => migration.name),
         });
       } finally {
         await store.close();
@@ -140,6 +148,66 @@ describe.runIf(available)('PostgreSQL store', () => {
       expect(error).toBeInstanceOf(StoreUnavailableError);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('fences an audit batch that was given up: it cannot commit afterwards, and one that did is corrected', async () => {
+    const schema = await createTestSchema();
+    const store = await open(schema.url);
+    try {
+      await store.migrate();
+      const late = auditBatchId();
+      const early = auditBatchId();
+      const unavailable = { status: 503, error: 'service_unavailable' };
+      // Given up before its INSERT reached the database: the fence comes first.
+      expect(await store.audit.amend?.([auditEntry(1)], unavailable, undefined, [late])).toBe(0);
+      await expect(store.audit.append([auditEntry(1)], undefined, late)).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      // Committed before the instance could fence it: its row is made to say 503.
+      await store.audit.append([auditEntry(2)], undefined, early);
+      expect(await store.audit.amend?.([auditEntry(2)], unavailable, undefined, [early])).toBe(1);
+      const rows = await store.audit.list({ limit: 10 });
+      expect(rows.map((row) => [row.requestId, row.status, row.error])).toEqual([
+        ['req-2', 503, 'service_unavailable'],
+      ]);
+    } finally {
+      await store.close();
+      await schema.drop();
+    }
+  });
+
+  it("never lets a statement that failed on pg's own query time-out reach the server later", async () => {
+    const schema = await createTestSchema();
+    const proxy = await startTcpProxy(targetOf(schema.url));
+    // pg gives up first (100 ms); the executor's own deadline is far away.
+    const pool = new Pool({
+      connectionString: proxy.via(schema.url),
+      query_timeout: 100,
+      max: 1,
+      types: pgTypes(),
+    });
+    const db = new PgPoolExecutor(pool, 10_000);
+    try {
+      await adminQuery(`CREATE TABLE "${schema.name}".held (n INTEGER)`);
+      await db.run(`INSERT INTO "${schema.name}".held VALUES (1)`);
+      proxy.stall();
+      await expect(db.run(`INSERT INTO "${schema.name}".held VALUES (2)`)).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+      // The connection that held the INSERT is reset, not ended: the proxy lets it go.
+      expect(await eventually(() => proxy.connections === 0)).toBe(true);
+      proxy.restore();
+      expect(proxy.deliveredAfterStalls).toBe(0);
+      await db.run(`INSERT INTO "${schema.name}".held VALUES (3)`);
+      const rows = await adminQuery<{ n: number }>(
+        `SELECT n FROM "${schema.name}".held ORDER BY n`,
+      );
+      expect(rows.map((row) => row.n)).toEqual([1, 3]);
+    } finally {
+      await db.close();
+      await proxy.close();
+      await schema.drop();
     }
   });
 

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreConflictError, StoreReferenceError } from '../../src/store/errors.js';
 import type { NewApiKey, Store } from '../../src/store/store.js';
 import { auditEntry } from '../helpers/audit-entries.js';
+import { LATEST_VERSION } from '../../src/store/migrations/index.js';
 
 export interface StoreHarness {
   readonly store: Store;
@@ -66,7 +67,11 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
 
     it('migrates once, in order, and reports its version', async () => {
       expect(await store.migrate()).toEqual([]);
-      expect(await store.migrationStatus()).toEqual({ current: 2, latest: 2, pending: [] });
+      expect(await store.migrationStatus()).toEqual({
+        current: LATEST_VERSION,
+        latest: LATEST_VERSION,
+        pending: [],
+      });
       await store.ping();
     });
 

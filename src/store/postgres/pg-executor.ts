@@ -252,6 +252,10 @@ export class PgPoolExecutor extends PgStatements {
           const release = (failure?: unknown): void => {
             checkedOut.off('error', ignoreError);
             const broken = abandoned || (failure !== undefined && isConnectionFailure(failure));
+            // A broken connection may still hold a statement on its way to the server (pg's own
+            // query time-out, a connection that stopped answering): it is reset, never ended
+            // gracefully, so that what it held cannot arrive and commit after its failure.
+            if (broken && !abandoned) abandonConnection(checkedOut);
             checkedOut.release(broken ? true : undefined);
           };
           if (done) {

@@ -1,4 +1,5 @@
 import type { PowerAction, ResourceType } from '../../domain/power.js';
+import { batchTime } from '../audit-batch.js';
 import type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from '../store.js';
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
@@ -46,6 +47,20 @@ export const INSERT_AUDIT_ROW = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', 
  * same text for every batch size.
  */
 const INSERT_AUDIT_COLUMNS = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT * FROM unnest(${AUDIT_COLUMNS.map((column) => `?::${AUDIT_COLUMN_TYPES[column]}[]`).join(', ')})`;
+
+/**
+ * PostgreSQL appends a batch together with its fence row (`0003-audit-fences`), and an instance
+ * that gave a batch up inserts the same row: whichever comes second does not commit. Fences older
+ * than an hour are pruned by the append that follows; a statement held up in the network for
+ * longer than that is long given up on by TCP.
+ */
+const FENCE_ROW = 'INSERT INTO audit_fences (batch) VALUES (?)';
+const INSERT_FENCED = `WITH fence AS (${FENCE_ROW}) ${INSERT_AUDIT_COLUMNS}`;
+const INSERT_FENCED_PRUNING = `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}) ${INSERT_AUDIT_COLUMNS}`;
+const FENCE_BATCHES =
+  'INSERT INTO audit_fences (batch) SELECT unnest(?::text[]) ON CONFLICT (batch) DO NOTHING';
+const FENCE_LIFETIME_MS = 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 1000;
 
 /**
  * How far back an amendment looks, in rows: the rows it corrects were written moments before,
@@ -117,19 +132,37 @@ const PROBE_ROW: readonly SqlValue[] = [
 ];
 
 export class SqlAuditStore implements AuditStore {
+  #prunedAt = 0;
+
   constructor(private readonly db: SqlExecutor) {}
 
-  async append(entries: readonly AuditEntry[], signal?: AbortSignal): Promise<void> {
+  async append(
+    entries: readonly AuditEntry[],
+    signal?: AbortSignal,
+    batch?: string,
+  ): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(auditParams);
     if (this.db.capabilities.batchInsert === 'per-row') {
+      // SQLite: a statement never outlives the decision to give it up, so no fence is needed.
       await this.db.runBatch(INSERT_AUDIT_ROW, rows);
       return;
     }
+    const columns = AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null));
     // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
+    if (batch === undefined) {
+      await this.db.run(INSERT_AUDIT_COLUMNS, columns, signal);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.#prunedAt < PRUNE_EVERY_MS) {
+      await this.db.run(INSERT_FENCED, [batch, ...columns], signal);
+      return;
+    }
+    this.#prunedAt = now;
     await this.db.run(
-      INSERT_AUDIT_COLUMNS,
-      AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
+      INSERT_FENCED_PRUNING,
+      [batchTime(now - FENCE_LIFETIME_MS), batch, ...columns],
       signal,
     );
   }
@@ -138,7 +171,12 @@ export class SqlAuditStore implements AuditStore {
     entries: readonly AuditEntry[],
     outcome: AuditOutcome,
     signal?: AbortSignal,
+    batches: readonly string[] = [],
   ): Promise<number> {
+    if (batches.length > 0 && this.db.capabilities.batchInsert === 'column-arrays') {
+      // Once this commits, none of these batches can commit any more.
+      await this.db.run(FENCE_BATCHES, [[...batches]], signal);
+    }
     if (entries.length === 0) return 0;
     if (this.db.capabilities.batchInsert === 'per-row') {
       let changed = 0;

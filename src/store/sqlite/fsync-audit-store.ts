@@ -80,8 +80,9 @@ export class FsyncAuditStore implements AuditStore {
     entries: readonly AuditEntry[],
     outcome: AuditOutcome,
     signal?: AbortSignal,
+    batches?: readonly string[],
   ): Promise<number> {
-    return (await this.#reader.amend?.(entries, outcome, signal)) ?? 0;
+    return (await this.#reader.amend?.(entries, outcome, signal, batches)) ?? 0;
   }
 
   /** Stops the thread once every batch sent so far is acknowledged. */
