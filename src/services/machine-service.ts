@@ -11,6 +11,7 @@ import { StoreConflictError, StoreReferenceError } from '../store/errors.js';
 import type {
   Actor,
   JsonObject,
+  JsonValue,
   ProviderRecord,
   ResourceOutcome,
   ResourceRecord,
@@ -153,6 +154,13 @@ export class MachineService {
     if (!removed) throw unknownProvider(name);
   }
 
+  /** One provider, with how many machines it runs. */
+  async getProvider(name: string): Promise<ProviderSummary> {
+    const record = await this.store.providers.get(name);
+    if (record === undefined) throw unknownProvider(name);
+    return { record, resources: await this.store.resources.countByProvider(name) };
+  }
+
   /** Every provider, with how many machines each runs. */
   async listProviders(): Promise<readonly ProviderSummary[]> {
     const records = await this.store.providers.list();
@@ -206,11 +214,11 @@ export class MachineService {
     });
     const tlsGiven =
       update.caFile !== undefined || update.insecureTls === true || update.systemCa === true;
-    const kept = tlsGiven
-      ? {}
-      : (Object.fromEntries(
-          TLS_SETTINGS.flatMap((n) => (stored[n] === undefined ? [] : [[n, stored[n]]])),
-        ) as JsonObject);
+    const kept: Record<string, JsonValue> = {};
+    for (const name of tlsGiven ? [] : TLS_SETTINGS) {
+      const value = stored[name];
+      if (value !== undefined) kept[name] = value;
+    }
     const settings: JsonObject = { ...configured.settings, ...kept };
     const secret =
       update.token === undefined || configured.credential === undefined
