@@ -256,6 +256,12 @@ export interface OperatorLogStore {
 export interface ChangeFeed {
   /** `true` when configuration may have changed since the previous call; cheap, synchronous. */
   poll(): boolean;
+  /**
+   * Where changes arrive as messages (PostgreSQL): resolves `true` once every change committed
+   * before the call has arrived, so that the next `poll` reports it. Absent where `poll` asks
+   * the database itself (SQLite).
+   */
+  caughtUp?(): Promise<boolean>;
 }
 
 export interface MigrationStatus {
