@@ -43,3 +43,15 @@ export const table = (
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 };
+
+/**
+ * A warning about a command that did its work: on stderr, as `heo-power: warning: ...`, or as
+ * one JSON object (`{"warning": "<code>", "message": "..."}`) with `--json`.
+ */
+export const warn = (io: CliIo, options: OutputOptions, code: string, message: string): void => {
+  io.stderr.write(
+    options.json
+      ? `${JSON.stringify({ warning: code, message })}\n`
+      : `heo-power: warning: ${message}\n`,
+  );
+};

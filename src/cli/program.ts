@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo } from './io.js';
 import { registerAuditCommand } from './commands/audit.js';
@@ -8,9 +9,17 @@ import { registerProviderCommands } from './commands/providers.js';
 import { registerResourceCommands } from './commands/resources.js';
 import { registerServeCommand } from './commands/serve.js';
 
+/** The version in package.json, which sits two folders up from src/cli and from dist/cli alike. */
+const packageVersion = (): string => {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const { version } = JSON.parse(text) as { version?: unknown };
+  return typeof version === 'string' ? version : 'unknown';
+};
+
 export const buildProgram = (io: CliIo): Command => {
   const program = new Command('heo-power')
     .description('heo-power: power control for VPS and game servers, and its operator tools')
+    .version(packageVersion(), '-v, --version', 'print the version of heo-power')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     // Subcommands inherit these: errors are thrown to main, which prints them as one line.

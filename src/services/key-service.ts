@@ -24,10 +24,15 @@ export interface CreatedKey {
   readonly record: ApiKeyRecord;
   /** The key itself: shown once, never stored. */
   readonly plaintext: string;
+  /** How many machines its customer has now: none makes a key that reaches nothing yet. */
+  readonly customerMachines: number;
 }
 
 const MAX_NAME_LENGTH = 100;
 const NOUN: Readonly<Record<ResourceType, string>> = { vps: 'VPS', game: 'game server' };
+
+const unknownKey = (id: string): AdminError =>
+  new AdminError(`unknown key "${id}" (see "keys list")`, 'not_found');
 
 export class KeyService {
   constructor(
@@ -54,7 +59,9 @@ export class KeyService {
       expiresAt: request.expiresInMs === undefined ? null : createdAt + request.expiresInMs,
     });
     await this.store.keys.create({ ...record, hash }, actor);
-    return { record, plaintext };
+    const customerMachines = (await this.store.resources.list({ customerId: request.customerId }))
+      .length;
+    return { record, plaintext, customerMachines };
   }
 
   /**
@@ -67,7 +74,7 @@ export class KeyService {
     actor: Actor,
   ): Promise<{ readonly created: CreatedKey; readonly old: ApiKeyRecord }> {
     const old = await this.store.keys.get(id);
-    if (old === undefined) throw new AdminError(`unknown key "${id}" (see "keys list")`);
+    if (old === undefined) throw unknownKey(id);
     const now = this.now();
     if (old.revokedAt !== null) throw new AdminError(`key "${id}" is revoked: create a new one`);
     if (old.expiresAt !== null && old.expiresAt <= now)
@@ -80,17 +87,23 @@ export class KeyService {
       now,
       actor,
     );
-    if (!rotated) throw new AdminError(`key "${id}" was already rotated or is no longer active`);
+    if (!rotated)
+      throw new AdminError(`key "${id}" was already rotated or is no longer active`, 'conflict');
     const updated = await this.store.keys.get(id);
-    if (updated === undefined) throw new AdminError(`unknown key "${id}"`);
-    return { created: { record, plaintext }, old: updated };
+    if (updated === undefined) throw unknownKey(id);
+    const customerMachines = (await this.store.resources.list({ customerId: old.customerId }))
+      .length;
+    return { created: { record, plaintext, customerMachines }, old: updated };
   }
 
   async revoke(id: string, actor: Actor): Promise<ApiKeyRecord> {
-    if (!(await this.store.keys.revoke(id, this.now(), actor)))
-      throw new AdminError(`unknown key "${id}" (see "keys list")`);
+    if (!(await this.store.keys.revoke(id, this.now(), actor))) throw unknownKey(id);
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<ApiKeyRecord> {
     const record = await this.store.keys.get(id);
-    if (record === undefined) throw new AdminError(`unknown key "${id}"`);
+    if (record === undefined) throw unknownKey(id);
     return record;
   }
 

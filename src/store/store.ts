@@ -32,6 +32,27 @@ export interface ResourceRecord extends ResourceRef {
   /** How the provider knows the machine: `pve1/qemu/100`, a panel server identifier... */
   readonly ref: string;
   readonly createdAt: number;
+  /** When the machine came to its current customer: when it was added, or last moved. */
+  readonly assignedAt: number;
+}
+
+/**
+ * What changes about a machine: a new customer (a move: `assignedAt` becomes the time of the
+ * change), and where it runs. Absent fields stay as they are.
+ */
+export interface ResourceChange {
+  readonly customerId?: string;
+  readonly provider?: string;
+  readonly ref?: string;
+}
+
+/** A machine changed or removed, and the keys that lost it from their list of machines. */
+export interface ResourceOutcome {
+  readonly before: ResourceRecord;
+  /** `null` when the machine was removed. */
+  readonly after: ResourceRecord | null;
+  /** Keys of another customer than the machine's (now) that named it; they name it no more. */
+  readonly unscopedKeys: readonly string[];
 }
 
 export interface ApiKeyRecord {
@@ -122,6 +143,20 @@ export interface ProviderStore {
     at: number,
     actor: Actor,
   ): Promise<boolean>;
+  /**
+   * Replaces the settings and, when given, the sealed credential and its hint, with an operator
+   * event carrying `detail`; `false` when no such provider exists.
+   */
+  update(
+    name: string,
+    change: {
+      readonly settings: JsonObject;
+      readonly secret?: { readonly sealed: string; readonly hint: string };
+    },
+    at: number,
+    actor: Actor,
+    detail: JsonObject,
+  ): Promise<boolean>;
   /** Refused with `StoreReferenceError` while resources use the provider. */
   remove(name: string, actor: Actor): Promise<boolean>;
 }
@@ -134,6 +169,19 @@ export interface ResourceStore {
     readonly type?: ResourceType;
   }): Promise<readonly ResourceRecord[]>;
   countByProvider(provider: string): Promise<number>;
+  /**
+   * Changes a machine if it still is `expected` (as read before), in one transaction with its
+   * operator event; a new customer also takes the machine out of every other customer's key.
+   * `undefined` when no such machine exists; `'changed'` when it changed meanwhile.
+   */
+  update(
+    expected: ResourceRecord,
+    change: ResourceChange,
+    at: number,
+    actor: Actor,
+  ): Promise<ResourceOutcome | 'changed' | undefined>;
+  /** Removes a machine and every key's mention of it; `undefined` when no such machine exists. */
+  remove(type: ResourceType, id: string, actor: Actor): Promise<ResourceOutcome | undefined>;
 }
 
 export interface KeyStore {
@@ -212,6 +260,12 @@ export interface OperatorLogStore {
 export interface ChangeFeed {
   /** `true` when configuration may have changed since the previous call; cheap, synchronous. */
   poll(): boolean;
+  /**
+   * Where changes arrive as messages (PostgreSQL): resolves `true` once every change committed
+   * before the call has arrived, so that the next `poll` reports it. Absent where `poll` asks
+   * the database itself (SQLite).
+   */
+  caughtUp?(): Promise<boolean>;
 }
 
 export interface MigrationStatus {

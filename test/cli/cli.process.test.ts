@@ -55,6 +55,8 @@ describe('the operator CLI, run as a separate process', () => {
       customer: 'cus_1',
       provider: 'sim',
       ref: 'vps_1',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+      assigned_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
     });
     await runCliJson(
       ['vps', 'add', 'vps_2', '--customer', 'cus_1', '--provider', 'sim', '--ref', 'machine-2'],

@@ -137,8 +137,15 @@ describe('the operator CLI refuses bad input in one line', () => {
       const result = await run([...args, '--json']);
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(message);
+      // With --json, the error is one JSON object on one line of stderr.
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      const error = JSON.parse(result.stderr) as { error: string; message: string };
+      expect(Object.keys(error)).toEqual(['error', 'message']);
+      expect(error.message).toMatch(message);
+      expect(error.error).toMatch(/^(usage|refused|not_found|conflict)$/);
+      // Without it, the same message as one line.
+      const human = await run(args);
+      expect(human.stderr).toBe(`heo-power: ${error.message}\n`);
       expect(await operatorLog()).toEqual(before);
     },
   );
@@ -289,6 +296,6 @@ describe('the operator CLI refuses bad input in one line', () => {
     const args = options.map((o) =>
       o === 'CA' ? caFile : o === 'NOCERT' ? dir.file('not-a-cert.pem') : o,
     );
-    refused(await run(['providers', 'add', 'bad', ...args, '--json']), message);
+    refused(await run(['providers', 'add', 'bad', ...args]), message);
   });
 });

@@ -86,18 +86,37 @@ class TextBuffer extends Writable {
   }
 }
 
+export interface InProcessResult extends CliResult {
+  /** The questions asked at the terminal, in order. */
+  readonly asked: readonly string[];
+}
+
 /**
  * Runs a command in this process, through the same entry the executable uses (`runCli`), with
  * only `env` as its environment: for tables of refusals, where a process per case buys nothing.
+ * With `answers`, it runs as at a terminal where the operator gives these answers in turn;
+ * without, as in a script (no terminal).
  */
 export const runCliInProcess = async (
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   input = '',
-): Promise<CliResult> => {
+  answers?: readonly string[],
+): Promise<InProcessResult> => {
   const stdout = new TextBuffer();
   const stderr = new TextBuffer();
-  const io: CliIo = { env, stdout, stderr, readInput: () => input, exitCode: 0 };
+  const asked: string[] = [];
+  const pending = [...(answers ?? [])];
+  const terminal =
+    answers === undefined
+      ? null
+      : {
+          ask: (question: string) => {
+            asked.push(question);
+            return Promise.resolve(pending.shift() ?? '');
+          },
+        };
+  const io: CliIo = { env, stdout, stderr, readInput: () => input, terminal, exitCode: 0 };
   const code = await runCommand(args, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return { code, stdout: stdout.text, stderr: stderr.text, asked };
 };

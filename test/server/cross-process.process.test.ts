@@ -82,8 +82,34 @@ describe('serve and the CLI in separate processes', () => {
     ]);
   });
 
+  it('a VPS moved by the CLI: the old customer gets the unknown-id 403 on the very next request, the new one reaches it', async () => {
+    await runCliJson(['vps', 'add', 'vps_3', '--customer', 'cus_1', '--provider', 'sim'], env);
+    const old = await runCliJson<{ key: string }>(['keys', 'create', '--customer', 'cus_1'], env);
+    const scoped = await runCliJson<{ key: string }>(
+      ['keys', 'create', '--customer', 'cus_1', '--vps', 'vps_3'],
+      env,
+    );
+    const next = await runCliJson<{ key: string }>(['keys', 'create', '--customer', 'cus_2'], env);
+    keys.push(old.key, scoped.key, next.key);
+    expect((await start(old.key, 'vps_3')).status).toBe(200);
+    expect((await start(scoped.key, 'vps_3')).status).toBe(200);
+    expect((await start(next.key, 'vps_3')).status).toBe(403);
+    await runCliJson(['vps', 'move', 'vps_3', '--customer', 'cus_2'], env);
+    for (const key of [old.key, scoped.key]) {
+      const refused = await start(key, 'vps_3');
+      const unknown = await start(key, 'vps_nope');
+      expect([refused.status, await refused.text()]).toEqual([403, await unknown.text()]);
+    }
+    expect((await start(next.key, 'vps_3')).status).toBe(200);
+
+    await runCliJson(['vps', 'remove', 'vps_3'], env);
+    const removed = await start(next.key, 'vps_3');
+    const unknown = await start(next.key, 'vps_nope');
+    expect([removed.status, await removed.text()]).toEqual([403, await unknown.text()]);
+  });
+
   it('neither the database files nor the logs ever contain a plaintext key', async () => {
-    expect(keys.length).toBeGreaterThanOrEqual(3);
+    expect(keys.length).toBeGreaterThanOrEqual(6);
     const files = readdirSync(dir.path).filter((name) => name.startsWith('shared.db'));
     expect(files).toContain('shared.db');
     for (const file of files) {

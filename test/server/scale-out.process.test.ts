@@ -139,6 +139,29 @@ describe.runIf(servicesAvailable('postgres', 'redis'))(
       expect(records.filter((r) => r.status === 429)).toHaveLength(3);
     });
 
+    it('a VPS moved through the CLI is refused to its old customer and reached by its new one on both, on the very next request', async () => {
+      await runCliJson(['vps', 'add', 'vps_9', '--customer', 'cus_1', '--provider', 'sim'], env);
+      // A key per instance, so that the rate limit of 5 stays out of the way.
+      const olds = new Map([
+        [a, await createKey()],
+        [b, await createKey()],
+      ]);
+      const next = await runCliJson<{ key: string }>(
+        ['keys', 'create', '--customer', 'cus_2'],
+        env,
+      );
+      plaintexts.push(next.key);
+      for (const [instance, old] of olds)
+        expect((await post(instance, old.key, 'vps_9')).status).toBe(200);
+      await runCliJson(['vps', 'move', 'vps_9', '--customer', 'cus_2'], env);
+      for (const [instance, old] of olds) {
+        const refused = await post(instance, old.key, 'vps_9');
+        const unknown = await post(instance, old.key, 'vps_nope');
+        expect([refused.status, await refused.text()]).toEqual([403, await unknown.text()]);
+        expect((await post(instance, next.key, 'vps_9')).status).toBe(200);
+      }
+    });
+
     it('neither the database nor the logs ever contain a plaintext key', async () => {
       expect(plaintexts.length).toBeGreaterThanOrEqual(4);
       const dump = JSON.stringify(

@@ -33,6 +33,7 @@ const resource = (
   provider: providerName,
   ref: `ref-${id}`,
   createdAt: 2_000,
+  assignedAt: 2_000,
 });
 /** A key to store, its digest made from its id. */
 export const key = (id: string, overrides: Partial<NewApiKey> = {}): NewApiKey => ({
@@ -129,6 +130,131 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
         'game',
       ]);
       expect(await store.resources.countByProvider('sim')).toBe(2);
+    });
+
+    it('moves a machine to another customer: its time of assignment, its place, the keys that named it', async () => {
+      await store.providers.add(provider('sim'), actor);
+      await store.providers.add(provider('sim2'), actor);
+      await store.resources.add(resource('vps', 'vps_1'), actor);
+      await store.resources.add(resource('vps', 'vps_2'), actor);
+      const scoped = [
+        { type: 'vps' as const, id: 'vps_1' },
+        { type: 'vps' as const, id: 'vps_2' },
+      ];
+      await store.keys.create(key('key_a', { resources: scoped }), actor);
+      await store.keys.create(
+        key('key_b', { customerId: 'cus_b', resources: [{ type: 'vps', id: 'vps_1' }] }),
+        actor,
+      );
+      const before = resource('vps', 'vps_1');
+      const other = await harness.openOther();
+      try {
+        const outcome = await other.resources.update(
+          before,
+          { customerId: 'cus_b', provider: 'sim2', ref: 'r2' },
+          9_000,
+          actor,
+        );
+        const after = {
+          ...before,
+          customerId: 'cus_b',
+          provider: 'sim2',
+          ref: 'r2',
+          assignedAt: 9_000,
+        };
+        expect(outcome).toEqual({ before, after, unscopedKeys: ['key_a'] });
+        expect(await store.resources.get('vps', 'vps_1')).toEqual(after);
+        // The old customer's key names only the other machine now; the new customer's keeps it.
+        expect((await store.keys.get('key_a'))?.resources).toEqual([{ type: 'vps', id: 'vps_2' }]);
+        expect((await store.keys.get('key_b'))?.resources).toEqual([{ type: 'vps', id: 'vps_1' }]);
+        // A change from what was read before refuses; an unknown machine is undefined.
+        expect(await store.resources.update(before, { customerId: 'cus_c' }, 9_500, actor)).toBe(
+          'changed',
+        );
+        expect(
+          await store.resources.update(resource('vps', 'nope'), { customerId: 'x' }, 1, actor),
+        ).toBeUndefined();
+        // Only where it runs: the customer and the time of assignment stay.
+        const placed = await store.resources.update(after, { ref: 'r3' }, 9_900, actor);
+        expect(placed).toMatchObject({ after: { ...after, ref: 'r3' }, unscopedKeys: [] });
+        const events = await store.operatorLog.list(2);
+        expect(events.map((e) => [e.event, e.subject, e.at, e.detail])).toEqual([
+          ['vps.update', 'vps_1', 9_900, { ref: { from: 'r2', to: 'r3' }, unscoped_keys: [] }],
+          [
+            'vps.move',
+            'vps_1',
+            9_000,
+            {
+              customer: { from: 'cus_a', to: 'cus_b' },
+              provider: { from: 'sim', to: 'sim2' },
+              ref: { from: 'ref-vps_1', to: 'r2' },
+              unscoped_keys: ['key_a'],
+            },
+          ],
+        ]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('removes a machine and every key mention of it, with its operator event', async () => {
+      await store.providers.add(provider('sim'), actor);
+      await store.resources.add(resource('game', 'srv_1'), actor);
+      await store.keys.create(key('key_a', { resources: [{ type: 'game', id: 'srv_1' }] }), actor);
+      const outcome = await store.resources.remove('game', 'srv_1', actor);
+      expect(outcome).toEqual({
+        before: resource('game', 'srv_1'),
+        after: null,
+        unscopedKeys: ['key_a'],
+      });
+      expect(await store.resources.get('game', 'srv_1')).toBeUndefined();
+      expect((await store.keys.get('key_a'))?.resources).toEqual([]);
+      expect(await store.resources.remove('game', 'srv_1', actor)).toBeUndefined();
+      const [event] = await store.operatorLog.list(1);
+      expect(event).toMatchObject({
+        event: 'game.remove',
+        subject: 'srv_1',
+        detail: { customer: 'cus_a', provider: 'sim', ref: 'ref-srv_1', unscoped_keys: ['key_a'] },
+      });
+      // The provider is free to go now.
+      expect(await store.providers.remove('sim', actor)).toBe(true);
+    });
+
+    it('updates a provider: settings, and the credential only when given', async () => {
+      await store.providers.add(
+        { ...provider('pve'), secret: 'sealed-1', secretHint: 'h1' },
+        actor,
+      );
+      expect(
+        await store.providers.update('pve', { settings: { timeoutMs: 5 } }, 6_000, actor, {
+          changed: ['timeoutMs'],
+        }),
+      ).toBe(true);
+      expect(await store.providers.get('pve')).toMatchObject({
+        settings: { timeoutMs: 5 },
+        secret: 'sealed-1',
+        secretHint: 'h1',
+        updatedAt: 6_000,
+      });
+      await store.providers.update(
+        'pve',
+        { settings: { timeoutMs: 5 }, secret: { sealed: 'sealed-2', hint: 'h2' } },
+        7_000,
+        actor,
+        { changed: ['credential'] },
+      );
+      expect(await store.providers.get('pve')).toMatchObject({
+        secret: 'sealed-2',
+        secretHint: 'h2',
+      });
+      expect(await store.providers.update('nope', { settings: {} }, 1, actor, {})).toBe(false);
+      const [event] = await store.operatorLog.list(1);
+      expect(event).toMatchObject({
+        event: 'provider.update',
+        subject: 'pve',
+        at: 7_000,
+        detail: { changed: ['credential'] },
+      });
     });
 
     it('finds keys by digest only, lists them without it, and revokes once', async () => {

@@ -2,8 +2,9 @@ import { type Command, Option } from 'commander';
 import { KEY_SCOPES, type KeyScope } from '../../domain/access.js';
 import { DEFAULT_ROTATION_OVERLAP_MS } from '../../services/key-service.js';
 import type { ApiKeyRecord, ResourceRef } from '../../store/store.js';
+import { confirm, type ConfirmOptions } from '../confirm.js';
 import type { CliIo } from '../io.js';
-import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
+import { emit, isoOrNull, type OutputOptions, table, warn } from '../output.js';
 import { collect, duration } from '../parsers.js';
 import { cliActor, withContainer } from '../session.js';
 
@@ -34,6 +35,26 @@ export const keyStatus = (key: ApiKeyRecord, now = Date.now()): 'active' | 'revo
 
 const resourcesJson = (key: ApiKeyRecord): string | string[] =>
   key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`);
+
+/** For tables: `all`, the list, or `none` for a key whose machines were all moved or removed. */
+const resourcesText = (resources: string | readonly string[]): string =>
+  typeof resources === 'string' ? resources : resources.length === 0 ? 'none' : resources.join(',');
+
+/** A key made for a customer without machines reaches nothing until one is added: say so. */
+const warnIfNoMachines = (
+  io: CliIo,
+  options: OutputOptions,
+  customerId: string,
+  machines: number,
+): void => {
+  if (machines === 0)
+    warn(
+      io,
+      options,
+      'customer_has_no_machines',
+      `customer "${customerId}" has no VPS or game servers yet: the key reaches nothing until one is added (check the customer id)`,
+    );
+};
 
 /** A key as listings show it: never the key, never its digest. */
 const keyJson = (key: ApiKeyRecord) => ({
@@ -80,7 +101,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
           ...options.vps.map((id) => ({ type: 'vps' as const, id })),
           ...options.server.map((id) => ({ type: 'game' as const, id })),
         ];
-        const { record, plaintext } = await service.create(
+        const { record, plaintext, customerMachines } = await service.create(
           {
             customerId: options.customer,
             scope: options.scope,
@@ -102,15 +123,48 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
             'This is the only time the key is shown. Store it now.',
           ].join('\n'),
         );
+        warnIfNoMachines(io, options, record.customerId, customerMachines);
+      }),
+    );
+
+  keys
+    .command('show <key_id>')
+    .description('show one key (never the key itself)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: OutputOptions) =>
+      withContainer(io, async ({ keys: service }) => {
+        const shown = keyJson(await service.get(id));
+        emit(io, options, shown, () =>
+          table(
+            ['FIELD', 'VALUE'],
+            Object.entries(shown).map(([field, value]) => [
+              field,
+              field === 'display_prefix'
+                ? `${String(value)}…`
+                : Array.isArray(value)
+                  ? resourcesText(value)
+                  : (value ?? '-'),
+            ]),
+          ),
+        );
       }),
     );
 
   keys
     .command('revoke <key_id>')
     .description('revoke a key; takes effect on the very next request')
+    .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print JSON')
-    .action(async (id: string, options: OutputOptions) =>
+    .action(async (id: string, options: OutputOptions & ConfirmOptions) =>
       withContainer(io, async ({ keys: service }) => {
+        const key = await service.get(id);
+        if (key.revokedAt === null) {
+          await confirm(
+            io,
+            options,
+            `Revoke ${key.id} of customer "${key.customerId}"${key.name === null ? '' : ` ("${key.name}")`}? Requests with it are refused from the next one on.`,
+          );
+        }
         const record = await service.revoke(id, cliActor());
         emit(
           io,
@@ -149,6 +203,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
               'This is the only time the key is shown. Store it now.',
             ].join('\n'),
         );
+        warnIfNoMachines(io, options, created.record.customerId, created.customerMachines);
       }),
     );
 
@@ -180,7 +235,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
               r.scope,
               r.status,
               `${r.display_prefix}…`,
-              Array.isArray(r.resources) ? r.resources.join(',') : r.resources,
+              resourcesText(r.resources),
               Array.isArray(r.allowed_ips) ? r.allowed_ips.join(',') : r.allowed_ips,
               r.expires_at ?? '-',
               r.last_used_at ?? '-',

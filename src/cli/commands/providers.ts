@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { PROVIDER_TYPES } from '../../providers/provider-type.js';
 import type { ProviderOptions } from '../../providers/provider.js';
+import type { ProviderUpdate } from '../../services/machine-service.js';
 import { displaySettings } from '../../providers/settings.js';
 import { SecretError } from '../../secrets/secret-error.js';
 import { AdminError } from '../../domain/admin-error.js';
+import { confirm, type ConfirmOptions } from '../confirm.js';
 import type { CliIo } from '../io.js';
 import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';
@@ -12,6 +14,11 @@ import { cliActor, withContainer } from '../session.js';
 interface AddOptions extends OutputOptions, ProviderOptions {
   readonly type: string;
 }
+
+type UpdateOptions = OutputOptions & ProviderUpdate;
+
+const TOKEN_HELP =
+  'proxmox: USER@REALM!TOKENID=SECRET; pterodactyl: a client API key (ptlc_… or pacc_…); "-" reads it from standard input';
 
 /** `--token -` reads the token from standard input, which keeps it out of shell history. */
 const tokenOf = (io: CliIo, token: string | undefined): string | undefined => {
@@ -31,10 +38,7 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
     .description('register a provider')
     .requiredOption('--type <type>', `provider type (${PROVIDER_TYPES.join(', ')})`)
     .option('--url <url>', 'proxmox, pterodactyl: the API address, e.g. https://pve1:8006')
-    .option(
-      '--token <token>',
-      'proxmox: USER@REALM!TOKENID=SECRET; pterodactyl: a client API key (ptlc_… or pacc_…); "-" reads it from standard input',
-    )
+    .option('--token <token>', TOKEN_HELP)
     .option('--ca-file <pem>', 'proxmox, pterodactyl: trust the CA certificate(s) in this PEM file')
     .option('--insecure-tls', 'proxmox, pterodactyl: do not verify the certificate (not advised)')
     .option(
@@ -77,18 +81,16 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
     .description('list providers (credentials are never shown, only a masked hint)')
     .option('--json', 'print JSON')
     .action(async (options: OutputOptions) =>
-      withContainer(io, async ({ store }) => {
-        const records = await store.providers.list();
-        const rows = await Promise.all(
-          records.map(async (p) => ({
-            name: p.name,
-            type: p.type,
-            settings: displaySettings(p.settings),
-            credential: p.secretHint,
-            resources: await store.resources.countByProvider(p.name),
-            created_at: isoOrNull(p.createdAt),
-          })),
-        );
+      withContainer(io, async ({ machines }) => {
+        const rows = (await machines.listProviders()).map(({ record: p, resources }) => ({
+          name: p.name,
+          type: p.type,
+          settings: displaySettings(p.settings),
+          credential: p.secretHint,
+          resources,
+          created_at: isoOrNull(p.createdAt),
+          updated_at: isoOrNull(p.updatedAt),
+        }));
         emit(io, options, rows, () =>
           table(
             ['NAME', 'TYPE', 'RESOURCES', 'CREDENTIAL', 'SETTINGS'],
@@ -112,7 +114,7 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
       withContainer(io, async ({ store, providers: registry }) => {
         const record = await store.providers.get(name);
         if (record === undefined)
-          throw new AdminError(`unknown provider "${name}" (see "providers list")`);
+          throw new AdminError(`unknown provider "${name}" (see "providers list")`, 'not_found');
         let result: { ok: boolean; failure?: string; message: string };
         try {
           const provider = registry.build(record);
@@ -166,11 +168,64 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
     );
 
   providers
+    .command('update <name>')
+    .description(
+      'change what "providers add" set, but the type: URL, credential, CA, timeouts; everything is checked again, and every instance uses it from its next request',
+    )
+    .option('--url <url>', 'proxmox, pterodactyl: the new API address')
+    .option('--token <token>', `a new credential (${TOKEN_HELP})`)
+    .option('--ca-file <pem>', 'proxmox, pterodactyl: trust the CA certificate(s) in this PEM file')
+    .option('--insecure-tls', 'proxmox, pterodactyl: do not verify the certificate (not advised)')
+    .option(
+      '--system-ca',
+      'proxmox, pterodactyl: drop --ca-file and --insecure-tls: verify with the system CAs',
+    )
+    .option(
+      '--timeout-ms <n>',
+      'time limit for each call to this provider',
+      positiveInteger(300_000),
+    )
+    .option(
+      '--transition-ms <n>',
+      'simulator: how long each power transition takes',
+      positiveInteger(600_000),
+    )
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: UpdateOptions) =>
+      withContainer(io, async ({ machines }) => {
+        const token = tokenOf(io, options.token);
+        const { record, changed } = await machines.updateProvider(
+          name,
+          { ...options, ...(token === undefined ? {} : { token }) },
+          cliActor(),
+        );
+        emit(
+          io,
+          options,
+          {
+            name: record.name,
+            type: record.type,
+            settings: displaySettings(record.settings),
+            credential: record.secretHint,
+            changed: [...changed],
+            updated_at: isoOrNull(record.updatedAt),
+          },
+          () =>
+            `provider "${record.name}" updated (${changed.length === 0 ? 'nothing differed' : `changed: ${changed.join(', ')}`}); check it with "heo-power providers test ${record.name}"`,
+        );
+      }),
+    );
+
+  providers
     .command('remove <name>')
     .description('remove a provider that no machine uses any more')
+    .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print JSON')
-    .action(async (name: string, options: OutputOptions) =>
+    .action(async (name: string, options: OutputOptions & ConfirmOptions) =>
       withContainer(io, async ({ machines }) => {
+        // A provider still in use is refused without a question.
+        const { resources } = await machines.getProvider(name);
+        if (resources === 0) await confirm(io, options, `Remove provider "${name}"?`);
         await machines.removeProvider(name, cliActor());
         emit(io, options, { name, removed: true }, () => `provider "${name}" removed`);
       }),

@@ -2,6 +2,7 @@ import type { SqlCapabilities } from '../sql/executor.js';
 import * as initial from './0001-initial.js';
 import * as keyAllowlists from './0002-key-allowlists.js';
 import * as auditFences from './0003-audit-fences.js';
+import * as machineAssignment from './0004-machine-assignment.js';
 
 export interface Migration {
   readonly version: number;
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-initial', up: initial.up },
   { version: 2, name: '0002-key-allowlists', up: keyAllowlists.up },
   { version: 3, name: '0003-audit-fences', up: auditFences.up },
+  { version: 4, name: '0004-machine-assignment', up: machineAssignment.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -64,6 +64,9 @@ export class PostgresChangeFeed implements ChangeFeed {
   #beats = 0;
   /** When the last heartbeat heard back was sent (or the channel was opened); `null`: never. */
   #confirmedAt: number | null = null;
+  #syncs = 0;
+  /** Waiters of `caughtUp`, by the payload of the notification each waits for. */
+  readonly #syncWaiters = new Map<string, () => void>();
 
   constructor(options: PostgresChangeFeedOptions) {
     this.#options = options;
@@ -106,6 +109,31 @@ export class PostgresChangeFeed implements ChangeFeed {
     this.#changed = true;
   }
 
+  /**
+   * Resolves `true` once every change committed anywhere before the call has been heard: a
+   * notification of its own, sent over the listening connection, has come back (PostgreSQL
+   * delivers them in commit order). `false` when not listening, or not heard within `timeoutMs`.
+   */
+  async caughtUp(timeoutMs = this.#options.timeoutMs): Promise<boolean> {
+    const client = this.#client;
+    if (!this.#listening || client === null) return false;
+    this.#syncs += 1;
+    const token = `sync-${this.#syncs}`;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<boolean>((resolve) => {
+        this.#syncWaiters.set(token, () => resolve(true));
+        timer = setTimeout(() => resolve(false), timeoutMs);
+        client
+          .query('SELECT pg_notify($1, $2)', [this.#heartbeatChannel, token])
+          .catch(() => resolve(false));
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#syncWaiters.delete(token);
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#listening = false;
@@ -124,7 +152,11 @@ export class PostgresChangeFeed implements ChangeFeed {
     client.on('end', () => this.#lost(client, new Error('connection closed')));
     client.on('notification', (message: Notification) => {
       if (message.channel === this.#options.channel) this.#changed = true;
-      else if (message.channel === this.#heartbeatChannel) this.#heard(message.payload);
+      else if (message.channel === this.#heartbeatChannel) {
+        const waiter = this.#syncWaiters.get(message.payload ?? '');
+        if (waiter !== undefined) waiter();
+        else this.#heard(message.payload);
+      }
     });
     let openedAt: number;
     try {

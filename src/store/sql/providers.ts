@@ -1,5 +1,5 @@
 import type { ProviderType } from '../../providers/provider-type.js';
-import type { Actor, ProviderRecord, ProviderStore } from '../store.js';
+import type { Actor, JsonObject, ProviderRecord, ProviderStore } from '../store.js';
 import type { ChangeSignal } from './change-signal.js';
 import type { SqlExecutor, SqlRow } from './executor.js';
 import { recordOperatorEvent } from './operator-log.js';
@@ -67,6 +67,37 @@ export class SqlProviderStore implements ProviderStore {
         )) > 0;
       if (changed) {
         await recordOperatorEvent(tx, actor, 'provider.credential', name, { hint: secret.hint });
+        await this.signal(tx);
+      }
+      return changed;
+    });
+  }
+
+  update(
+    name: string,
+    change: {
+      readonly settings: JsonObject;
+      readonly secret?: { readonly sealed: string; readonly hint: string };
+    },
+    at: number,
+    actor: Actor,
+    detail: JsonObject,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const settings = JSON.stringify(change.settings);
+      const changed =
+        (change.secret === undefined
+          ? await tx.run('UPDATE providers SET settings = ?, updated_at = ? WHERE name = ?', [
+              settings,
+              at,
+              name,
+            ])
+          : await tx.run(
+              'UPDATE providers SET settings = ?, secret = ?, secret_hint = ?, updated_at = ? WHERE name = ?',
+              [settings, change.secret.sealed, change.secret.hint, at, name],
+            )) > 0;
+      if (changed) {
+        await recordOperatorEvent(tx, actor, 'provider.update', name, detail, at);
         await this.signal(tx);
       }
       return changed;
