@@ -98,8 +98,9 @@ describe.runIf(available || IN_CI)('the docs page in a real browser', () => {
     if (browser === undefined) throw new Error('no browser');
     const page = await browser.newPage();
     await page.goto(`${origin}/docs`, { waitUntil: 'networkidle' });
+    // The confirmed actions, and one that takes no confirmation (its body is no placeholder).
     for (const family of FAMILY_CASES) {
-      for (const action of family.actions) {
+      for (const action of family.actions.filter((a) => a === family.confirm || a === 'start')) {
         // "Try it out", then "Execute", as a user would without typing anything.
         const path = `${family.base}/{${family.param}}/${action}`;
         const operation = page.locator('.opblock-post', {
