@@ -52,6 +52,8 @@ export interface AppDependencies {
   readonly observer?: ServiceObserver | undefined;
   /** How long a request may take to arrive, and how many connections one address may hold. */
   readonly limits: ConnectionLimits;
+  /** The base URL the OpenAPI document names; unset: the origin of the request for it. */
+  readonly publicUrl?: string | null | undefined;
 }
 
 export interface App {
@@ -154,7 +156,7 @@ export const buildApp = (deps: AppDependencies): App => {
       isDraining: () => conventions.draining,
     });
     registerPowerRoutes(api, { pipeline, conventions });
-    registerOpenApiRoute(api);
+    registerOpenApiRoute(api, { publicUrl: deps.publicUrl ?? null });
   });
 
   return {

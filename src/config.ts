@@ -62,6 +62,11 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Most connections open at once from one client address (as the socket sees it); 0: no cap. */
   readonly maxConnectionsPerClient: number;
+  /**
+   * `HEO_PUBLIC_URL`: the base URL clients reach the API at, as the OpenAPI document's `servers`
+   * names it (no trailing slash); `null`: the origin of the request for the document.
+   */
+  readonly publicUrl: string | null;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -87,6 +92,7 @@ export const DEFAULTS: Config = Object.freeze({
   auditDurability: 'process-crash',
   requestTimeoutMs: 10_000,
   maxConnectionsPerClient: 128,
+  publicUrl: null,
 });
 
 export class ConfigError extends Error {
@@ -205,6 +211,34 @@ const trustProxy = (env: Env, problems: string[]): TrustProxy => {
   return Object.freeze(entries);
 };
 
+/** An `http(s)://` base URL without credentials, query or fragment; kept without a trailing slash. */
+const publicUrl = (env: Env, problems: string[]): string | null => {
+  const raw = env.HEO_PUBLIC_URL?.trim();
+  if (raw === undefined || raw === '') return null;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    !['http:', 'https:'].includes(url.protocol) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    raw.includes('?') ||
+    raw.includes('#')
+  ) {
+    problems.push(
+      `HEO_PUBLIC_URL must be an http:// or https:// URL without credentials, query or fragment, e.g. https://power.example.net (got "${raw.replace(/\/\/[^/@]*@/, '//…@')}")`,
+    );
+    return null;
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+};
+
 /** A secret: a problem names the variable and the expected shape, never the value. */
 const secretKeyOf = (env: Env, problems: string[]): SecretKey | null => {
   const raw = env.HEO_SECRET_KEY?.trim();
@@ -320,6 +354,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       1_000_000,
       problems,
     ),
+    publicUrl: publicUrl(env, problems),
   };
   if (
     config.metricsPort !== null &&

@@ -27,6 +27,7 @@ export const appFor = (container: Container): App =>
     // can succeed.
     checkStore: () => container.audit.probe(),
     trustProxy: container.config.trustProxy,
+    publicUrl: container.config.publicUrl,
     observer: container.metrics ?? undefined,
     limits: {
       requestTimeoutMs: container.config.requestTimeoutMs,

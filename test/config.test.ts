@@ -36,6 +36,7 @@ describe('configuration', () => {
       auditDurability: 'process-crash',
       requestTimeoutMs: 10_000,
       maxConnectionsPerClient: 128,
+      publicUrl: null,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -64,6 +65,7 @@ describe('configuration', () => {
         HEO_AUDIT_DURABILITY: 'power-loss',
         HEO_REQUEST_TIMEOUT_MS: '3000',
         HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
+        HEO_PUBLIC_URL: 'https://power.example.net/api/',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -88,7 +90,28 @@ describe('configuration', () => {
       auditDurability: 'power-loss',
       requestTimeoutMs: 3000,
       maxConnectionsPerClient: 0,
+      publicUrl: 'https://power.example.net/api',
     });
+  });
+
+  it('takes HEO_PUBLIC_URL as an http(s) base URL, and nothing else', () => {
+    expect(loadConfig({ HEO_PUBLIC_URL: 'http://10.0.0.5:8080' }).publicUrl).toBe(
+      'http://10.0.0.5:8080',
+    );
+    expect(loadConfig({ HEO_PUBLIC_URL: ' ' }).publicUrl).toBeNull();
+    for (const bad of [
+      'power.example.net',
+      'ftp://x.example',
+      'https://x.example/?a=1',
+      'https://x.example/#top',
+    ]) {
+      expect(problemsOf({ HEO_PUBLIC_URL: bad })).toEqual([
+        `HEO_PUBLIC_URL must be an http:// or https:// URL without credentials, query or fragment, e.g. https://power.example.net (got "${bad}")`,
+      ]);
+    }
+    expect(problemsOf({ HEO_PUBLIC_URL: 'https://user:hunter2@x.example' }).join()).not.toContain(
+      'hunter2',
+    );
   });
 
   it('turns metrics off when HEO_METRICS_PORT is unset or empty, and on for 0 (a free port)', () => {

@@ -29,7 +29,7 @@ export const refuseOtherMethods = (
   app.route({
     method: others,
     url,
-    schema: methodNotAllowedSchema(allow),
+    schema: methodNotAllowedSchema,
     onRequest: async () => {
       throw Errors.methodNotAllowed(allow);
     },

@@ -94,6 +94,46 @@ describe.runIf(available || IN_CI)('the docs page in a real browser', () => {
     expect(elsewhere).toEqual([]);
   });
 
+  it('sends no confirmation, no request id and no placeholder body unless the user enters them', async () => {
+    if (browser === undefined) throw new Error('no browser');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/docs`, { waitUntil: 'networkidle' });
+    // The confirmed actions, and one that takes no confirmation (its body is no placeholder).
+    for (const family of FAMILY_CASES) {
+      for (const action of family.actions.filter((a) => a === family.confirm || a === 'start')) {
+        // "Try it out", then "Execute", as a user would without typing anything.
+        const path = `${family.base}/{${family.param}}/${action}`;
+        const operation = page.locator('.opblock-post', {
+          has: page.locator('.opblock-summary-path', {
+            hasText: new RegExp(`^${path.replace(/[{}]/g, '\\$&')}$`),
+          }),
+        });
+        await operation.locator('.opblock-summary').first().click();
+        await operation.getByRole('button', { name: 'Try it out' }).click();
+        const sending = page.waitForRequest((request) =>
+          request.url().startsWith(`${origin}${family.base}/`),
+        );
+        await operation.getByRole('button', { name: 'Execute' }).click();
+        const request = await sending;
+        const sent = {
+          action,
+          url: request.url(),
+          body: request.postData(),
+          requestId: (await request.allHeaders())['x-request-id'],
+        };
+        expect(sent).toEqual({
+          action,
+          url: `${origin}${family.base}/${family.own}/${action}`,
+          body: '{}',
+          requestId: undefined,
+        });
+        const curl = await operation.locator('.curl-command').first().innerText();
+        expect(curl).not.toMatch(/force|"string"|X-Request-Id/i);
+      }
+    }
+    await page.close();
+  }, 60_000);
+
   it('keeps the page to its own origin with a content security policy', async () => {
     const res = await fetch(`${origin}/docs`);
     const policy = res.headers.get('content-security-policy') ?? '';

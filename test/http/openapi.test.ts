@@ -7,6 +7,7 @@ import type { PowerRoute } from '../../src/http/power-pipeline.js';
 import type { SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import { bearer, expectError } from '../helpers/expect-http.js';
 import { FAMILY_CASES, type FamilyCase } from '../helpers/families.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
 type Document = OpenAPIV3_1.Document;
@@ -80,6 +81,10 @@ describe('the OpenAPI document', () => {
   let auditBroken: TestService;
   let busy: TestService;
   let closed: TestService;
+  /** A short request time-out, on a socket: a body that does not arrive gets its 408. */
+  let slow: TestService;
+  let slowPort: number;
+  let slowKey: string;
   let blocker: BetterSqlite3.Database;
   let power: string;
   let read: string;
@@ -119,6 +124,12 @@ describe('the OpenAPI document', () => {
     closed = await startWithCustomers();
     await closed.store.close();
 
+    slow = await startWithCustomers({
+      config: { requestTimeoutMs: 100, rateLimitPerMinute: 1_000 },
+    });
+    slowKey = (await slow.createKey('cus_a')).key;
+    slowPort = Number(new URL(await slow.fastify.listen({ host: '127.0.0.1', port: 0 })).port);
+
     const res = await main.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     document = JSON.parse(res.body) as Document;
@@ -133,6 +144,7 @@ describe('the OpenAPI document', () => {
       auditBroken.close(),
       busy.close(),
       closed.close(),
+      slow.close(),
     ]);
   });
 
@@ -174,7 +186,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('documents force as a query parameter and as an optional JSON body where it confirms', () => {
+  it('documents force as what confirms, without filling it in: no example or default to send', () => {
     for (const family of FAMILY_CASES) {
       for (const action of family.actions) {
         const operation = document.paths?.[`${family.base}/{${family.param}}/${action}`]?.post;
@@ -184,13 +196,157 @@ describe('the OpenAPI document', () => {
         const body = operation?.requestBody as OpenAPIV3_1.RequestBodyObject;
         expect(body.required).toBe(false);
         expect(Object.keys(body.content)).toEqual(['application/json']);
+        const media = body.content['application/json'];
+        expect(media?.example).toBeUndefined();
+        const examples = Object.values(media?.examples ?? {}).map(
+          (example) => (example as OpenAPIV3_1.ExampleObject).value as unknown,
+        );
+        // The docs page starts from the first example: one that confirms nothing.
+        expect(examples[0]).toEqual({});
+        const schema = media?.schema as OpenAPIV3_1.SchemaObject;
+        expect(schema.type).toBe('object');
         if (action === family.confirm) {
-          expect(force).toMatchObject({ in: 'query', required: false, example: 'true' });
-          expect(body.content['application/json']?.example).toEqual({ force: true });
+          expect(force).toEqual({
+            in: 'query',
+            name: 'force',
+            required: false,
+            schema: { type: 'string', enum: ['true'] },
+            description: expect.stringContaining('`force=true` confirms') as unknown,
+          });
+          expect(examples).toEqual([{}, { force: true }]);
+          expect(schema.properties?.force).toMatchObject({ enum: [true, 'true'] });
         } else {
           expect(force).toBeUndefined();
+          expect(examples).toEqual([{}]);
         }
       }
+    }
+  });
+
+  it('gives no request parameter but the path ids a value the docs page would send', () => {
+    for (const [path, item] of Object.entries(document.paths ?? {})) {
+      for (const [method, operation] of Object.entries(item ?? {})) {
+        for (const value of (operation as Operation).parameters ?? []) {
+          const parameter = value as OpenAPIV3_1.ParameterObject;
+          if (parameter.in === 'path') continue;
+          const schema = parameter.schema as OpenAPIV3_1.SchemaObject;
+          expect({
+            path,
+            method,
+            name: parameter.name,
+            values: [
+              parameter.example,
+              parameter.examples,
+              schema.default,
+              schema.examples,
+              schema.example,
+            ],
+          }).toEqual({
+            path,
+            method,
+            name: parameter.name,
+            values: [undefined, undefined, undefined, undefined, undefined],
+          });
+        }
+      }
+    }
+  });
+
+  it('names every operation with a stable operationId', () => {
+    const ids = Object.values(document.paths ?? {}).flatMap((item) =>
+      Object.values(item ?? {}).map((operation) => (operation as Operation).operationId),
+    );
+    expect(ids.sort()).toEqual(
+      [
+        'getHealth',
+        'headHealth',
+        'getReadiness',
+        'headReadiness',
+        'getOpenApiDocument',
+        'headOpenApiDocument',
+        'startVps',
+        'stopVps',
+        'resetVps',
+        'startGameServer',
+        'stopGameServer',
+        'restartGameServer',
+        'killGameServer',
+      ].sort(),
+    );
+  });
+
+  it('refers every body to a named component: a success per family, an error envelope per status', () => {
+    const schemas = document.components?.schemas ?? {};
+    for (const item of Object.values(document.paths ?? {})) {
+      for (const operation of Object.values(item ?? {})) {
+        for (const [status, value] of Object.entries((operation as Operation).responses ?? {})) {
+          const media = (value as Response).content?.['application/json'];
+          if (media === undefined || (operation as Operation).operationId?.includes('OpenApi'))
+            continue;
+          const ref = (media.schema as OpenAPIV3_1.ReferenceObject).$ref;
+          const name = ref.replace('#/components/schemas/', '');
+          const component = schemas[name] as OpenAPIV3_1.SchemaObject;
+          expect(component, ref).toBeDefined();
+          if (Number(status) >= 400) {
+            expect(name).toMatch(/Error$/);
+            const codes = (component.properties?.error as OpenAPIV3_1.SchemaObject).enum;
+            for (const example of Object.values(media.examples ?? {})) {
+              const body = (example as OpenAPIV3_1.ExampleObject).value as { error: string };
+              expect(codes).toContain(body.error);
+            }
+          }
+        }
+      }
+    }
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'VpsPowerResult',
+        'GameServerPowerResult',
+        'ForbiddenError',
+        'TooManyRequestsError',
+        'MethodNotAllowedError',
+      ]),
+    );
+    expect((schemas.ForbiddenError as OpenAPIV3_1.SchemaObject).properties?.error).toMatchObject({
+      enum: expect.arrayContaining(['unauthorized', 'forbidden', 'insufficient_scope']) as unknown,
+    });
+    expect((schemas.VpsPowerResult as OpenAPIV3_1.SchemaObject).properties?.action).toMatchObject({
+      enum: ['start', 'stop', 'reset'],
+    });
+  });
+
+  it('documents 405 once, as a shared response, with the body every other method gets', async () => {
+    const shared = document.components?.responses?.MethodNotAllowed as Response;
+    const res = await main.inject({
+      method: 'GET',
+      url: '/v1/hosting/cloud/vps-custom/vps_123/start',
+    });
+    expect(res.statusCode).toBe(405);
+    expect(exampleBodies(shared)).toEqual([res.body]);
+    expect(Object.keys(shared.headers ?? {})).toEqual(['X-Request-Id', 'Allow']);
+    expect(document.info.description).toContain('answers 405');
+  });
+
+  it('names the origin it was requested from as its server, or HEO_PUBLIC_URL', async () => {
+    const at = async (service: TestService, headers: Record<string, string>) =>
+      (
+        JSON.parse(
+          (await service.inject({ method: 'GET', url: '/openapi.json', headers })).body,
+        ) as Document
+      ).servers;
+    expect(await at(main, { host: '10.1.2.3:8080' })).toEqual([{ url: 'http://10.1.2.3:8080' }]);
+    expect(await at(main, { host: 'power.internal' })).toEqual([{ url: 'http://power.internal' }]);
+    // A Host that is no host cannot be echoed into the document.
+    expect(await at(main, { host: 'x"/><script>' })).toEqual([{ url: '/' }]);
+    const configured = await startWithCustomers({
+      config: { publicUrl: 'https://power.example.net/api' },
+    });
+    try {
+      expect(await at(configured, { host: '10.1.2.3:8080' })).toEqual([
+        { url: 'https://power.example.net/api' },
+      ]);
+    } finally {
+      await configured.close();
     }
   });
 
@@ -198,8 +354,14 @@ describe('the OpenAPI document', () => {
     const served = new Set<string>();
     for (const route of routes) {
       if (route.hidden) {
-        // The docs page's own files are not part of the API.
-        expect(route.url).toMatch(/^\/docs(\/|$)/);
+        // The docs page's own files are not part of the API; every other method on a known path
+        // is the one shared 405 response.
+        if (!/^\/docs(\/|$)/.test(route.url)) {
+          for (const method of route.methods) {
+            const res = await main.inject({ method, url: concrete(route.url) });
+            expect(`${method} ${route.url} ${res.statusCode}`).toBe(`${method} ${route.url} 405`);
+          }
+        }
         continue;
       }
       const item = document.paths?.[documentPath(route.url)] as Record<string, unknown>;
@@ -226,7 +388,7 @@ describe('the OpenAPI document', () => {
       Object.keys(item ?? {}).map((method) => `${method} ${path}`),
     );
     expect(unique(documented)).toEqual(unique([...served]));
-    expect(served.size).toBeGreaterThan(60);
+    expect(served.size).toBe(13);
   });
 
   /** Every way to get an answer from a power endpoint, one per documented status and case. */
@@ -275,6 +437,14 @@ describe('the OpenAPI document', () => {
     const once = (await limited.createKey('cus_a')).key;
     await post(limited, url(own), once);
     answers.push(await post(limited, url(own), once));
+
+    // 408: the body does not arrive within the request time-out.
+    const timedOut = await rawRequest(
+      slowPort,
+      `POST ${url(own)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${slowKey}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fo',
+    );
+    answers.push({ status: timedOut.status, body: timedOut.body, headers: timedOut.headers });
 
     // 500: the audit record cannot be written; 503: the store is busy beyond its timeout.
     for (const [failing, key] of failingKeys) {

@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { KEY_LENGTH, KEY_PREFIX } from '../../domain/api-key.js';
 import { FAMILIES } from '../../domain/power.js';
-import { BEARER_AUTH, TAGS } from '../schemas/common.js';
+import { BEARER_AUTH, ERROR_SCHEMA_NAMES, TAGS } from '../schemas/common.js';
 import { familyTag, familyTagDescription } from '../schemas/power-schema.js';
+import { hoistComponents, METHOD_NOT_ALLOWED, methodNotAllowedComponents } from './components.js';
 import { overview } from './overview.js';
 
 const packageVersion = (): string => {
@@ -25,12 +26,16 @@ const PATH_ITEM_FIELDS: ReadonlySet<string> = new Set([
   'parameters',
 ]);
 
+/** `getHealth` → `headHealth`: the HEAD of a route is an operation of its own. */
+const headOperationId = (getId: string | undefined): string | undefined =>
+  getId?.replace(/^get/, 'head');
+
 /**
  * What the route schemas cannot say by themselves, applied to the generated document:
  * - no heo-power endpoint requires a body (the generator marks every documented body required);
- * - a HEAD answer has no body;
- * - OpenAPI 3.1 has a field for eight methods only: QUERY, the WebDAV methods, PURGE... are
- *   refused with 405 like any other method, but cannot be listed.
+ * - a HEAD answer has no body, and an operation id of its own;
+ * - the response schemas marked as components are listed once and referred to;
+ * - 405 is one shared response, not an operation per method and path.
  */
 const finish = (document: OpenAPIV3_1.Document): OpenAPIV3_1.Document => {
   for (const item of Object.values(document.paths ?? {}) as OpenAPIV3_1.PathItemObject[]) {
@@ -47,9 +52,19 @@ const finish = (document: OpenAPIV3_1.Document): OpenAPIV3_1.Document => {
       for (const response of Object.values(head.responses)) {
         delete (response as OpenAPIV3_1.ResponseObject).content;
       }
+      const id = headOperationId(head.operationId);
+      if (id !== undefined) head.operationId = id;
       item.head = head;
     }
   }
+  hoistComponents(document);
+  const notAllowed = methodNotAllowedComponents();
+  const components = (document.components ??= {});
+  components.schemas = {
+    ...components.schemas,
+    [ERROR_SCHEMA_NAMES[405] ?? 'MethodNotAllowedError']: notAllowed.schema,
+  };
+  components.responses = { ...components.responses, [METHOD_NOT_ALLOWED]: notAllowed.response };
   return document;
 };
 
@@ -73,11 +88,6 @@ export const registerOpenApiDocument = (app: FastifyInstance): void => {
         })),
         { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
         { name: TAGS.reference, description: 'This document.' },
-        {
-          name: TAGS.otherMethods,
-          description:
-            'Any other method on a known path answers 405 with `Allow`, before authentication.',
-        },
       ],
       components: {
         securitySchemes: {

@@ -37,6 +37,9 @@ export const overview = (): string =>
       '(404, 405), authentication (401), rate limit (429), request body (400, 413, 415), resource ' +
       'access (403), key scope (403), confirmation (400), the back-end (502); a 200 is sent once ' +
       'its audit record is committed.',
+    `Any other method on a known path (\`GET\` on a power endpoint, \`POST\` on \`/healthz\`...) ` +
+      `answers 405 ${envelope(Errors.methodNotAllowed('POST'))} with \`Allow\` naming the methods ` +
+      'the path serves, before authentication: the `MethodNotAllowed` response of the components.',
     'Requests too broken to reach an endpoint are answered on the connection, in the same envelope:',
     [
       '| Status | Body | When |',

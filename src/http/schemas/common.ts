@@ -14,8 +14,30 @@ export const BEARER_AUTH = 'apiKey';
 export const TAGS = {
   health: 'Health',
   reference: 'Reference',
-  otherMethods: 'Other methods',
 } as const;
+
+/**
+ * Marks a response schema as a named component: the document lists it once under
+ * `components.schemas` and every response refers to it (see `openapi/components.ts`).
+ */
+export const COMPONENT = 'x-component';
+
+/** The component name of each status's error envelope. */
+export const ERROR_SCHEMA_NAMES: Readonly<Record<number, string>> = {
+  400: 'BadRequestError',
+  401: 'UnauthorizedError',
+  403: 'ForbiddenError',
+  404: 'NotFoundError',
+  405: 'MethodNotAllowedError',
+  408: 'RequestTimeoutError',
+  413: 'PayloadTooLargeError',
+  415: 'UnsupportedMediaTypeError',
+  429: 'TooManyRequestsError',
+  431: 'HeadersTooLargeError',
+  500: 'InternalServerError',
+  502: 'BadGatewayError',
+  503: 'ServiceUnavailableError',
+};
 
 export const requestIdHeader: JsonSchema = {
   type: 'string',
@@ -32,9 +54,10 @@ export const requestHeaders: JsonSchema = {
     'x-request-id': {
       type: 'string',
       description:
-        'Optional. 1 to 128 letters, digits, `.`, `_`, `:` or `-`: used as the id of the request ' +
-        'in our logs and audit records and echoed. Any other value is ignored and an id is generated.',
-      examples: ['client-trace-0001'],
+        'Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used ' +
+        'as the id of the request in our logs and audit records and echoed. Any other value is ' +
+        'ignored and an id is generated.',
+      // No example value: the docs page would send it with every call.
     },
   },
 };
@@ -89,8 +112,17 @@ const ERROR_HEADERS: Readonly<
       type: 'integer',
       minimum: 1,
       description:
-        'Seconds to wait before trying again: on 429, until the key may make requests again.',
+        'Seconds to wait before trying again: on 429, until the key (or the client address) may ' +
+        'make requests again; on 503, always 1.',
       examples: [Number(value)],
+    }),
+  },
+  connection: {
+    name: 'Connection',
+    schema: (value) => ({
+      type: 'string',
+      enum: [value],
+      description: 'The connection is closed after this answer.',
     }),
   },
 };
@@ -118,6 +150,11 @@ export const errorResponse = (
   cases: readonly ErrorCase[],
   options: ErrorResponseOptions = {},
 ): JsonSchema => {
+  const status = cases[0]?.error.statusCode;
+  const name = status === undefined ? undefined : ERROR_SCHEMA_NAMES[status];
+  if (name === undefined || cases.some((c) => c.error.statusCode !== status)) {
+    throw new Error(`an error response needs cases of one documented status (${description})`);
+  }
   const headers: Record<string, JsonSchema> = { 'X-Request-Id': requestIdHeader };
   if (options.rateLimited === true) Object.assign(headers, rateLimitHeaders);
   for (const { error } of cases) {
@@ -129,12 +166,17 @@ export const errorResponse = (
   }
   return {
     'x-response-description': description,
+    [COMPONENT]: name,
     type: 'object',
     required: ['success', 'error', 'message'],
     properties: {
       success: { type: 'boolean', const: false },
-      error: { type: 'string', enum: unique(cases.map((c): ErrorCode => c.error.code)) },
-      message: { type: 'string' },
+      error: {
+        type: 'string',
+        enum: unique(cases.map((c): ErrorCode => c.error.code)),
+        description: 'A stable, machine-readable code.',
+      },
+      message: { type: 'string', description: 'A human-readable explanation.' },
     },
     additionalProperties: false,
     'x-examples': Object.fromEntries(

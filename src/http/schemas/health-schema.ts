@@ -1,9 +1,10 @@
 import type { FastifySchema } from 'fastify';
 import { Errors } from '../api-errors.js';
-import { errorResponse, requestHeaders, requestIdHeader, TAGS } from './common.js';
+import { COMPONENT, errorResponse, requestHeaders, requestIdHeader, TAGS } from './common.js';
 
 const statusBody = (status: string, description: string) => ({
   'x-response-description': description,
+  [COMPONENT]: 'HealthStatus',
   type: 'object',
   required: ['status'],
   properties: { status: { type: 'string', const: status } },
@@ -12,7 +13,9 @@ const statusBody = (status: string, description: string) => ({
   headers: { 'X-Request-Id': requestIdHeader },
 });
 
+/** The operation id of a route's GET; its HEAD is documented as `head…` (see `openapi/document.ts`). */
 export const livenessSchema: FastifySchema = {
+  operationId: 'getHealth',
   tags: [TAGS.health],
   summary: 'Liveness',
   description: 'Answers while the process runs. Needs no key.',
@@ -22,6 +25,7 @@ export const livenessSchema: FastifySchema = {
 };
 
 export const readinessSchema: FastifySchema = {
+  operationId: 'getReadiness',
   tags: [TAGS.health],
   summary: 'Readiness',
   description:

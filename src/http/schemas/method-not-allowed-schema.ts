@@ -1,20 +1,8 @@
 import type { FastifySchema } from 'fastify';
-import { Errors } from '../api-errors.js';
-import { errorResponse, TAGS } from './common.js';
 
-/** Every other method on a known path: 405 with the methods the path serves in `Allow`. */
-export const methodNotAllowedSchema = (allow: string): FastifySchema => ({
-  tags: [TAGS.otherMethods],
-  summary: `Method not allowed (this path serves ${allow})`,
-  description: `Any method but ${allow} on this path answers 405, before authentication.`,
-  security: [],
-  response: {
-    405: errorResponse(`This path serves ${allow} only.`, [
-      {
-        name: 'method_not_allowed',
-        summary: 'Another method',
-        error: Errors.methodNotAllowed(allow),
-      },
-    ]),
-  },
-});
+/**
+ * Every other method on a known path: 405 with the methods the path serves in `Allow`. Not listed
+ * as operations (a client has nothing to call there): the document describes it once, as the
+ * `MethodNotAllowed` response of its components and a sentence of its introduction.
+ */
+export const methodNotAllowedSchema: FastifySchema = { hide: true };

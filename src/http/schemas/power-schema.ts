@@ -10,6 +10,7 @@ import {
 import { BODY_LIMIT_BYTES } from '../body-parsers.js';
 import {
   BEARER_AUTH,
+  COMPONENT,
   type ErrorCase,
   errorResponse,
   type JsonSchema,
@@ -26,6 +27,20 @@ export const familyTag = (family: PowerFamily): string => `${capitalised(family.
 export const familyTagDescription = (family: PowerFamily): string =>
   `Power actions for customer-scoped ${family.noun}s: \`${family.basePath}/{${family.pathParam}}/{action}\`. ` +
   `Every action is a \`POST\` with an API key; only ${family.noun} IDs within the key's scope can be acted on.`;
+
+/** How the document names a family in operation ids and component names. */
+const FAMILY_NAMES: { readonly [type in PowerFamily['type']]: string } = {
+  vps: 'Vps',
+  game: 'GameServer',
+};
+
+/** `startVps`, `killGameServer`: stable names for generated clients. */
+export const powerOperationId = (family: PowerFamily, action: PowerAction): string =>
+  `${action}${FAMILY_NAMES[family.type]}`;
+
+/** The component name of a family's success body: `VpsPowerResult`, `GameServerPowerResult`. */
+export const powerResultName = (family: PowerFamily): string =>
+  `${FAMILY_NAMES[family.type]}PowerResult`;
 
 /** A Retry-After for the document's 429 example; the real value is what is left of the window. */
 const EXAMPLE_RETRY_AFTER = 30;
@@ -44,15 +59,17 @@ const params = (family: PowerFamily): JsonSchema => ({
   },
 });
 
+// No example or default: the docs page would fill it in and confirm every call made from it.
 const forceQuery = (action: PowerAction): JsonSchema => ({
   type: 'object',
   properties: {
     force: {
       type: 'string',
+      enum: ['true'],
       description:
-        `Exactly \`true\` confirms the ${action}. Any other value (\`TRUE\`, \`1\`, a repeated ` +
-        'parameter) is accepted and is no confirmation.',
-      examples: ['true'],
+        `\`force=true\` confirms the ${action}. Any other value (\`TRUE\`, \`1\`, a repeated ` +
+        'parameter) is not refused as invalid: it is no confirmation, answered 400 ' +
+        '`confirmation_required`.',
     },
   },
 });
@@ -61,33 +78,47 @@ const BODY_RULES =
   `Optional; at most ${BODY_LIMIT_BYTES} bytes of JSON (\`Content-Type: application/json\`). ` +
   'An empty body is no body, whatever its content type.';
 
-// No `type`: any JSON value is accepted; `properties` only speaks about objects.
+// Named examples, the empty object first: the docs page starts from the first, so a call made
+// from it confirms nothing unless the user picks or types the confirmation.
 const body = (family: PowerFamily, action: PowerAction): JsonSchema =>
   family.confirm.has(action)
     ? {
+        type: 'object',
         description:
           `${BODY_RULES} A JSON object whose \`force\` is \`true\` or \`"true"\` confirms the ${action}; ` +
-          'any other JSON value is accepted and is no confirmation.',
+          'any other body (another value, another JSON type) is not refused as invalid: it is no confirmation.',
         properties: {
           force: {
-            description: `\`true\` or \`"true"\` confirms the ${action}; any other value does not.`,
-            examples: [true],
+            enum: [true, 'true'],
+            description: `\`true\` or \`"true"\` confirms the ${action}.`,
           },
         },
-        examples: [{ force: true }],
+        'x-examples': {
+          unconfirmed: { summary: 'No confirmation (answered 400)', value: {} },
+          confirmed: { summary: `Confirm the ${action}`, value: { force: true } },
+        },
       }
-    : { description: `${BODY_RULES} Its content is ignored.` };
+    : {
+        type: 'object',
+        description: `${BODY_RULES} Its content is ignored (any JSON value is accepted).`,
+        'x-examples': { empty: { summary: 'No content', value: {} } },
+      };
 
 const success = (family: PowerFamily, action: PowerAction): JsonSchema => ({
   'x-response-description':
     'The back-end accepted the action; the machine may take a while to reach the state.',
+  [COMPONENT]: powerResultName(family),
   type: 'object',
   required: ['success', 'action', family.idField, 'status', 'message'],
   properties: {
     success: { type: 'boolean', const: true },
     action: { type: 'string', const: action },
     [family.idField]: { type: 'string' },
-    status: { type: 'string', const: 'requested' },
+    status: {
+      type: 'string',
+      const: 'requested',
+      description: 'The back-end accepted the action; the machine may still be on its way.',
+    },
     message: { type: 'string', const: successMessage(action) },
   },
   additionalProperties: false,
@@ -117,7 +148,7 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
   const confirm = family.confirm.has(action);
   const noun = family.noun;
   return {
-    operationId: `${family.type}${capitalised(action)}`,
+    operationId: powerOperationId(family, action),
     tags: [familyTag(family)],
     summary: `${capitalised(action)} a ${noun}`,
     description:
@@ -167,6 +198,17 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
           'case...): answered before authentication.',
         [{ name: 'not_found', summary: 'No such endpoint', error: Errors.notFound() }],
       ),
+      408: errorResponse(
+        'The request body did not arrive in time; the connection is closed.',
+        [
+          {
+            name: 'request_timeout',
+            summary: 'Body not received in time',
+            error: Errors.requestTimeout(),
+          },
+        ],
+        { rateLimited: true },
+      ),
       413: errorResponse(
         `The body is larger than ${BODY_LIMIT_BYTES} bytes.`,
         [
@@ -190,11 +232,18 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
         { rateLimited: true },
       ),
       429: errorResponse(
-        'The key is over its limit; `Retry-After` says when its window ends. Refused requests count against the limit.',
+        'The key is over its limit (refused requests count against it), or the client address has ' +
+          'used up its budget of failed authentications (answered before any key is looked at, ' +
+          'so without the `RateLimit-*` headers). `Retry-After` says when the window ends.',
         [
           {
             name: 'rate_limited',
-            summary: 'Over the limit',
+            summary: 'The key is over its limit',
+            error: Errors.rateLimited(EXAMPLE_RETRY_AFTER),
+          },
+          {
+            name: 'address_refused',
+            summary: 'Too many failed authentications from this address',
             error: Errors.rateLimited(EXAMPLE_RETRY_AFTER),
           },
         ],
@@ -211,13 +260,16 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
         [{ name: 'provider_error', summary: 'Back-end failure', error: Errors.providerError() }],
         { rateLimited: true },
       ),
-      503: errorResponse('The store is unreachable; try again shortly.', [
-        {
-          name: 'service_unavailable',
-          summary: 'Store unreachable',
-          error: Errors.serviceUnavailable(),
-        },
-      ]),
+      503: errorResponse(
+        'The store is unreachable or did not answer in time; try again after `Retry-After`.',
+        [
+          {
+            name: 'service_unavailable',
+            summary: 'Store unreachable',
+            error: Errors.serviceUnavailable(),
+          },
+        ],
+      ),
     },
   };
 };
