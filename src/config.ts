@@ -62,6 +62,11 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Most connections open at once from one client address (as the socket sees it); 0: no cap. */
   readonly maxConnectionsPerClient: number;
+  /**
+   * `HEO_AUDIT_RETENTION_DAYS`: power audit records older than this many days are pruned in the
+   * background; `null` (the default) keeps every record.
+   */
+  readonly auditRetentionDays: number | null;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -87,6 +92,7 @@ export const DEFAULTS: Config = Object.freeze({
   auditDurability: 'process-crash',
   requestTimeoutMs: 10_000,
   maxConnectionsPerClient: 128,
+  auditRetentionDays: null,
 });
 
 export class ConfigError extends Error {
@@ -123,6 +129,19 @@ const optionalPort = (env: Env, name: string, problems: string[]): number | null
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return null;
   return integer(env, name, 0, 0, 65_535, problems);
+};
+
+const optionalInteger = (
+  env: Env,
+  name: string,
+  min: number,
+  max: number,
+  problems: string[],
+): number | null => {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return null;
+  const value = integer(env, name, -1, min, max, problems);
+  return value === -1 ? null : value;
 };
 
 const text = (env: Env, name: string, fallback: string): string => {
@@ -320,6 +339,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       1_000_000,
       problems,
     ),
+    auditRetentionDays: optionalInteger(env, 'HEO_AUDIT_RETENTION_DAYS', 1, 36_500, problems),
   };
   if (
     config.metricsPort !== null &&

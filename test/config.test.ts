@@ -36,6 +36,7 @@ describe('configuration', () => {
       auditDurability: 'process-crash',
       requestTimeoutMs: 10_000,
       maxConnectionsPerClient: 128,
+      auditRetentionDays: null,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -64,6 +65,7 @@ describe('configuration', () => {
         HEO_AUDIT_DURABILITY: 'power-loss',
         HEO_REQUEST_TIMEOUT_MS: '3000',
         HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
+        HEO_AUDIT_RETENTION_DAYS: '90',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -88,6 +90,7 @@ describe('configuration', () => {
       auditDurability: 'power-loss',
       requestTimeoutMs: 3000,
       maxConnectionsPerClient: 0,
+      auditRetentionDays: 90,
     });
   });
 
@@ -171,6 +174,19 @@ describe('configuration', () => {
       expect(problemsOf({ HEO_STORE_POOL_SIZE: '0', HEO_STORE_TIMEOUT_MS: '50' })).toEqual([
         'HEO_STORE_POOL_SIZE must be a whole number from 1 to 1000 (got "0")',
         'HEO_STORE_TIMEOUT_MS must be a whole number from 100 to 300000 (got "50")',
+      ]);
+    });
+  });
+
+  describe('audit retention', () => {
+    it('keeps everything unless HEO_AUDIT_RETENTION_DAYS is set, and refuses anything but days', () => {
+      expect(loadConfig({ HEO_AUDIT_RETENTION_DAYS: ' ' }).auditRetentionDays).toBeNull();
+      expect(loadConfig({ HEO_AUDIT_RETENTION_DAYS: '1' }).auditRetentionDays).toBe(1);
+      expect(problemsOf({ HEO_AUDIT_RETENTION_DAYS: '0' })).toEqual([
+        'HEO_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500 (got "0")',
+      ]);
+      expect(problemsOf({ HEO_AUDIT_RETENTION_DAYS: '30d' })).toEqual([
+        'HEO_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500 (got "30d")',
       ]);
     });
   });
