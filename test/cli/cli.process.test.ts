@@ -26,9 +26,12 @@ describe('the operator CLI, run as a separate process', () => {
 
   it('migrate creates the database and is idempotent', async () => {
     const first = await runCliJson<{ applied: string[]; version: number }>(['migrate'], env);
-    expect(first).toMatchObject({ applied: ['0001-initial', '0002-key-allowlists'], version: 2 });
+    expect(first).toMatchObject({
+      applied: ['0001-initial', '0002-key-allowlists', '0003-audit-indexes'],
+      version: 3,
+    });
     const second = await runCliJson<{ applied: string[]; version: number }>(['migrate'], env);
-    expect(second).toMatchObject({ applied: [], version: 2 });
+    expect(second).toMatchObject({ applied: [], version: 3 });
   });
 
   it('registers providers and machines, and lists them', async () => {

@@ -53,7 +53,7 @@ describe.runIf(servicesAvailable('postgres', 'redis'))(
         HEO_STORE_POOL_SIZE: '3',
       };
       expect(await runCliJson<{ applied: string[] }>(['migrate'], env)).toMatchObject({
-        applied: ['0001-initial', '0002-key-allowlists'],
+        applied: ['0001-initial', '0002-key-allowlists', '0003-audit-indexes'],
       });
       await runCliJson(['providers', 'add', 'sim', '--type', 'simulator'], env);
       await runCliJson(['vps', 'add', 'vps_1', '--customer', 'cus_1', '--provider', 'sim'], env);
@@ -179,14 +179,17 @@ describe.runIf(servicesAvailable('postgres'))('starting instances on PostgreSQL'
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     const outputs = results.map((r) => r.stdout.trim()).sort();
     expect(
-      outputs.filter((line) => line.startsWith('applied 0001-initial, 0002-key-allowlists')),
+      outputs.filter((line) =>
+        line.startsWith('applied 0001-initial, 0002-key-allowlists, 0003-audit-indexes'),
+      ),
     ).toHaveLength(1);
     expect(
-      outputs.filter((line) => line.startsWith('schema is up to date (version 2)')),
+      outputs.filter((line) => line.startsWith('schema is up to date (version 3)')),
     ).toHaveLength(2);
     expect(await adminQuery(`SELECT version FROM "${schema.name}".heo_schema_migrations`)).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
   });
 

@@ -71,13 +71,17 @@ describe.runIf(available)('PostgreSQL store', () => {
       const stores = await Promise.all([1, 2, 3, 4].map(() => open(schema.url)));
       try {
         const applied = await Promise.all(stores.map((store) => store.migrate()));
-        expect(applied.flat()).toEqual(['0001-initial', '0002-key-allowlists']);
+        expect(applied.flat()).toEqual([
+          '0001-initial',
+          '0002-key-allowlists',
+          '0003-audit-indexes',
+        ]);
         const history = await adminQuery<{ version: number }>(
           `SELECT version FROM "${schema.name}".heo_schema_migrations`,
         );
-        expect(history).toEqual([{ version: 1 }, { version: 2 }]);
+        expect(history).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
         for (const store of stores)
-          expect(await store.migrationStatus()).toEqual({ current: 2, latest: 2, pending: [] });
+          expect(await store.migrationStatus()).toEqual({ current: 3, latest: 3, pending: [] });
       } finally {
         await Promise.all(stores.map((store) => store.close()));
       }
@@ -88,8 +92,8 @@ describe.runIf(available)('PostgreSQL store', () => {
       try {
         expect(await store.migrationStatus()).toEqual({
           current: 0,
-          latest: 2,
-          pending: ['0001-initial', '0002-key-allowlists'],
+          latest: 3,
+          pending: ['0001-initial', '0002-key-allowlists', '0003-audit-indexes'],
         });
       } finally {
         await store.close();

@@ -1,6 +1,7 @@
 import type { SqlCapabilities } from '../sql/executor.js';
 import * as initial from './0001-initial.js';
 import * as keyAllowlists from './0002-key-allowlists.js';
+import * as auditIndexes from './0003-audit-indexes.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-initial', up: initial.up },
   { version: 2, name: '0002-key-allowlists', up: keyAllowlists.up },
+  { version: 3, name: '0003-audit-indexes', up: auditIndexes.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
