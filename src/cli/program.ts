@@ -13,6 +13,8 @@ export const buildProgram = (io: CliIo): Command => {
     .description('heo-power: power control for VPS and game servers, and its operator tools')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
+    // A command's options end where its subcommand starts (`audit --json` and `audit prune --json`).
+    .enablePositionalOptions()
     // Subcommands inherit these: errors are thrown to main, which prints them as one line.
     .exitOverride()
     .configureOutput({
