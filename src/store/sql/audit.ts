@@ -66,9 +66,9 @@ const AMEND_WINDOW_ROWS = 100_000;
 
 const RECENT_ROWS = `id > (SELECT COALESCE(MAX(id), 0) FROM audit_log) - ${AMEND_WINDOW_ROWS}`;
 
-const AMEND_AUDIT_ROW = `UPDATE audit_log SET status = ?, error = ? WHERE ${RECENT_ROWS} AND request_id = ? AND key_id = ? AND at = ? AND status = 200`;
+export const AMEND_AUDIT_ROW = `UPDATE audit_log SET status = ?, error = ? WHERE ${RECENT_ROWS} AND request_id = ? AND key_id = ? AND at = ? AND status = 200`;
 
-const AMEND_AUDIT_COLUMNS = `UPDATE audit_log SET status = ?, error = ? FROM unnest(?::text[], ?::text[], ?::bigint[]) AS amended(request_id, key_id, at) WHERE audit_log.${RECENT_ROWS} AND audit_log.request_id = amended.request_id AND audit_log.key_id = amended.key_id AND audit_log.at = amended.at AND audit_log.status = 200`;
+export const AMEND_AUDIT_COLUMNS = `UPDATE audit_log SET status = ?, error = ? FROM unnest(?::text[], ?::text[], ?::bigint[]) AS amended(request_id, key_id, at) WHERE audit_log.${RECENT_ROWS} AND audit_log.request_id = amended.request_id AND audit_log.key_id = amended.key_id AND audit_log.at = amended.at AND audit_log.status = 200`;
 
 export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.at,
@@ -126,6 +126,9 @@ const PROBE_ROW: readonly SqlValue[] = [
   null,
   null,
 ];
+
+export const PRUNE_AUDIT_ROWS =
+  'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at, id LIMIT ?)';
 
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: SqlExecutor) {}
@@ -208,10 +211,7 @@ export class SqlAuditStore implements AuditStore {
         if (row?.locked !== true) return { deleted: 0, acquired: false };
       }
       // The oldest first, through the (at, id) index: a batch is a short transaction.
-      const deleted = await tx.run(
-        'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at, id LIMIT ?)',
-        [before, limit],
-      );
+      const deleted = await tx.run(PRUNE_AUDIT_ROWS, [before, limit]);
       return { deleted, acquired: true };
     });
   }

@@ -54,17 +54,16 @@ export const timeRange = (
 };
 
 /**
- * One keyset page of `table`, newest first: the rows after the cursor's position, read through
- * the index that ends in `(at, id)`. One row more than asked tells whether another page follows.
+ * The statement of one keyset page of `table`, newest first: the rows after the cursor's position,
+ * read through the index that ends in `(at, id)`; one row more than asked tells whether another
+ * page follows.
  */
-export const readPage = async <T>(
-  db: SqlExecutor,
+export const pageStatement = (
   log: LogName,
   table: string,
   conditions: Conditions,
   query: PageQuery,
-  toRecord: (row: SqlRow) => T,
-): Promise<LogPage<T>> => {
+): { readonly sql: string; readonly params: readonly SqlValue[] } => {
   const where = [...conditions.where];
   const params = [...conditions.params];
   if (query.cursor !== undefined) {
@@ -74,10 +73,19 @@ export const readPage = async <T>(
   }
   params.push(query.limit + 1);
   const clause = where.length > 0 ? `WHERE ${where.join(' AND ')} ` : '';
-  const rows = await db.all(
-    `SELECT * FROM ${table} ${clause}ORDER BY at DESC, id DESC LIMIT ?`,
-    params,
-  );
+  return { sql: `SELECT * FROM ${table} ${clause}ORDER BY at DESC, id DESC LIMIT ?`, params };
+};
+
+export const readPage = async <T>(
+  db: SqlExecutor,
+  log: LogName,
+  table: string,
+  conditions: Conditions,
+  query: PageQuery,
+  toRecord: (row: SqlRow) => T,
+): Promise<LogPage<T>> => {
+  const { sql, params } = pageStatement(log, table, conditions, query);
+  const rows = await db.all(sql, params);
   const more = rows.length > query.limit;
   const kept = more ? rows.slice(0, query.limit) : rows;
   const last = kept.at(-1);

@@ -54,7 +54,7 @@ export class SqlOperatorLogStore implements OperatorLogStore {
 const likePrefix = (text: string): string => `${text.replace(/[\\%_]/g, '\\$&')}.%`;
 
 /** The filter as conditions served by the indexes of migration 0003. */
-const operatorConditions = (filter: OperatorFilter): Conditions => {
+export const operatorConditions = (filter: OperatorFilter): Conditions => {
   const conditions: Conditions = { where: [], params: [] };
   if (filter.event !== undefined) {
     conditions.where.push('event = ?');
