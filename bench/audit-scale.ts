@@ -58,7 +58,7 @@ const fillPostgres = async (url: string, end: number): Promise<void> => {
   try {
     await client.query(
       `INSERT INTO audit_log (${COLUMNS})
-       SELECT ${end - SPAN}::bigint + i * ${Math.floor(SPAN / ROWS)}, 'req-' || lpad(i::text, 8, '0'),
+       SELECT ${end - SPAN}::bigint + i::bigint * ${Math.floor(SPAN / ROWS)}, 'req-' || lpad(i::text, 8, '0'),
          'key_' || lpad((i % 1000)::text, 4, '0'), 'cus_' || lpad((i % 500)::text, 3, '0'),
          CASE WHEN i % 3 = 0 THEN 'game' ELSE 'vps' END, 'm_' || lpad((i % 2000)::text, 4, '0'),
          (ARRAY['start', 'stop', 'reset', 'restart', 'kill'])[i % 5 + 1],
@@ -86,7 +86,7 @@ const filters = (end: number): readonly (readonly [string, AuditFilter])[] => [
   ['--until 60d ago', { until: end - 60 * DAY }],
   [
     '--customer --status 403 --since 7d',
-    { customerId: 'cus_077', status: 403, since: end - 7 * DAY },
+    { customerId: 'cus_070', status: 403, since: end - 7 * DAY },
   ],
 ];
 
