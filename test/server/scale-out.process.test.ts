@@ -169,7 +169,7 @@ describe.runIf(servicesAvailable('postgres'))('starting instances on PostgreSQL'
     const result = await runCli(['serve'], { DATABASE_URL: schema.url, PORT: '0' });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'heo-power: database schema is at version 0, this build needs 2: run "heo-power migrate" first\n',
+      'heo-power: database schema is at version 0, this build needs 3: run "heo-power migrate" first\n',
     );
   });
 
