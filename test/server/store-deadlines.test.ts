@@ -41,8 +41,14 @@ describe.each<AuditDurability>(['process-crash', 'power-loss'])(
         config: { auditDurability: durability, storeTimeoutMs: 100 },
       });
       const { key } = await service.createKey('cus_a');
-      // Keys and machines are cached: only the audit write needs the database.
-      expect((await start(service, key, 'warm')).statusCode).toBe(200);
+      // Keys and machines are cached: only the audit write needs the database. The first audit
+      // write of a fresh file can outlast this test's 100 ms deadline on a busy disk: warm up
+      // until one request gets through (a few tries, each answered 200 or 503).
+      let warm = 0;
+      for (let attempt = 0; attempt < 5 && warm !== 200; attempt++) {
+        warm = (await start(service, key, 'warm')).statusCode;
+      }
+      expect(warm).toBe(200);
       const path = service.container.config.databaseUrl;
       const holder = new BetterSqlite3(path);
       try {
@@ -63,7 +69,7 @@ describe.each<AuditDurability>(['process-crash', 'power-loss'])(
       // if it committed once the lock was let go, its row was corrected to the 503 it got.
       expect(
         rows
-          .filter((row) => row.requestId !== 'while-locked' || row.status !== 503)
+          .filter((row) => !['while-locked', 'warm'].includes(row.requestId) || row.status !== 503)
           .map((row) => [row.requestId, row.status]),
       ).toEqual([
         ['after', 200],
