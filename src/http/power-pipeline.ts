@@ -3,7 +3,7 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { FailureBudget } from '../auth/failure-budget.js';
 import { canAccess, type Principal, scopeAllows } from '../domain/access.js';
-import { isValidId } from '../domain/ids.js';
+import { isValidId, newActionId } from '../domain/ids.js';
 import { isConfirmed, type PowerAction, type PowerFamily } from '../domain/power.js';
 import { type Refusal, Refusals } from '../domain/refusal.js';
 import type { MaybePromise } from '../lib/maybe-async.js';
@@ -297,9 +297,12 @@ export class PowerPipeline {
   #settle(passage: Passage, refusal: Refusal | null): MaybePromise<PowerAnswer> {
     if (refusal !== null) return this.#refused(passage, refusal);
     const { route, resourceId } = passage.request;
-    const entry = this.#entry(passage, 200, null);
+    const actionId = newActionId();
+    const entry = this.#entry(passage, 200, null, actionId);
+    // The published body stays as it is; the handle to follow the action is in `Location`.
+    const location = ['location', `${route.family.basePath}/${resourceId}/actions/${actionId}`];
     return this.#audit.record(entry).then(
-      () => this.#answer(passage, 200, [], route.success(resourceId), entry, true),
+      () => this.#answer(passage, 200, location, route.success(resourceId), entry, true),
       (thrown: unknown) => this.#failed(passage, thrown),
     );
   }
@@ -363,7 +366,7 @@ export class PowerPipeline {
     return refusalError(refusal, family, action, retryAfter);
   }
 
-  #entry(passage: Passage, status: number, error: string | null): AuditEntry {
+  #entry(passage: Passage, status: number, error: string | null, actionId?: string): AuditEntry {
     const { request } = passage;
     return auditEntryOf({
       requestId: request.requestId,
@@ -374,6 +377,7 @@ export class PowerPipeline {
       trace: passage.trace,
       status,
       error,
+      ...(actionId === undefined ? {} : { actionId }),
     });
   }
 
