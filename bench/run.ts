@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { AUDIT_SCALE_CASE, runAuditScale } from './audit-scale.js';
 import { runAutocannon } from './autocannon-driver.js';
 import { BASELINE, type Case, CASES } from './cases.js';
 import { type Fixtures, seed } from './fixtures.js';
@@ -41,7 +42,7 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
-const parsed = parseBenchArgs(process.argv.slice(2), CASES);
+const parsed = parseBenchArgs(process.argv.slice(2), [...CASES, AUDIT_SCALE_CASE]);
 if (parsed.kind === 'help') {
   console.log(parsed.text);
   process.exit(0);
@@ -249,6 +250,9 @@ const soak = async (fixtures: Fixtures): Promise<Soak> => {
   }
 };
 
+/** The load cases asked for: `--cases` without the audit-1m case, which runs on its own. */
+const loadCases = options.cases?.filter((name) => name !== AUDIT_SCALE_CASE.name) ?? null;
+
 const main = async () => {
   const postgresProblem = await unavailable();
   if (postgresProblem !== null)
@@ -257,7 +261,7 @@ const main = async () => {
     baseline: BASELINE,
     postgres: postgresProblem === null,
     against: AGAINST !== null,
-    only: options.cases,
+    only: loadCases,
   });
   console.log(
     runLine({
@@ -373,7 +377,11 @@ const main = async () => {
 };
 
 try {
-  await main();
+  // Opt-in: only `--cases audit-1m` fills the stores with a million audit records.
+  if (options.cases?.includes(AUDIT_SCALE_CASE.name) === true) {
+    await runAuditScale({ work, out: options.out });
+  }
+  if (loadCases === null || loadCases.length > 0) await main();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

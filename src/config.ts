@@ -67,6 +67,11 @@ export interface Config {
    * names it (no trailing slash); `null`: the origin of the request for the document.
    */
   readonly publicUrl: string | null;
+  /**
+   * `HEO_AUDIT_RETENTION_DAYS`: power audit records older than this many days are pruned in the
+   * background; `null` (the default) keeps every record.
+   */
+  readonly auditRetentionDays: number | null;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -93,6 +98,7 @@ export const DEFAULTS: Config = Object.freeze({
   requestTimeoutMs: 10_000,
   maxConnectionsPerClient: 128,
   publicUrl: null,
+  auditRetentionDays: null,
 });
 
 export class ConfigError extends Error {
@@ -129,6 +135,19 @@ const optionalPort = (env: Env, name: string, problems: string[]): number | null
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return null;
   return integer(env, name, 0, 0, 65_535, problems);
+};
+
+const optionalInteger = (
+  env: Env,
+  name: string,
+  min: number,
+  max: number,
+  problems: string[],
+): number | null => {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return null;
+  const value = integer(env, name, -1, min, max, problems);
+  return value === -1 ? null : value;
 };
 
 const text = (env: Env, name: string, fallback: string): string => {
@@ -355,6 +374,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       problems,
     ),
     publicUrl: publicUrl(env, problems),
+    auditRetentionDays: optionalInteger(env, 'HEO_AUDIT_RETENTION_DAYS', 1, 36_500, problems),
   };
   if (
     config.metricsPort !== null &&

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { AuditPruner } from './audit/audit-pruner.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
@@ -43,6 +44,8 @@ export interface Container {
   readonly keys: KeyService;
   /** The Prometheus metrics, when `HEO_METRICS_PORT` turns them on; otherwise nothing is counted. */
   readonly metrics: Metrics | null;
+  /** Prunes audit records past `HEO_AUDIT_RETENTION_DAYS`; `null` when unset or not serving. */
+  readonly pruner: AuditPruner | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -152,6 +155,12 @@ export const createContainer = async (
   // Loaded only when on: operator commands and metric-less servers never pay for prom-client.
   const metrics =
     config.metricsPort === null ? null : new (await import('./metrics/metrics.js')).Metrics();
+  // Servers prune; operator commands prune only when asked (`audit prune`).
+  const pruner =
+    serving && config.auditRetentionDays !== null
+      ? new AuditPruner({ audit: store.audit, retentionDays: config.auditRetentionDays, logger })
+      : null;
+  pruner?.start();
 
   return {
     config,
@@ -169,7 +178,9 @@ export const createContainer = async (
     machines: new MachineService(store, factories, secrets),
     keys: new KeyService(store),
     metrics,
+    pruner,
     close: async () => {
+      await pruner?.close();
       await audit.flush();
       await authenticator.close();
       await limiter.close();

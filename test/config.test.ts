@@ -37,6 +37,7 @@ describe('configuration', () => {
       requestTimeoutMs: 10_000,
       maxConnectionsPerClient: 128,
       publicUrl: null,
+      auditRetentionDays: null,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -66,6 +67,7 @@ describe('configuration', () => {
         HEO_REQUEST_TIMEOUT_MS: '3000',
         HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
         HEO_PUBLIC_URL: 'https://power.example.net/api/',
+        HEO_AUDIT_RETENTION_DAYS: '90',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -91,6 +93,7 @@ describe('configuration', () => {
       requestTimeoutMs: 3000,
       maxConnectionsPerClient: 0,
       publicUrl: 'https://power.example.net/api',
+      auditRetentionDays: 90,
     });
   });
 
@@ -194,6 +197,19 @@ describe('configuration', () => {
       expect(problemsOf({ HEO_STORE_POOL_SIZE: '0', HEO_STORE_TIMEOUT_MS: '50' })).toEqual([
         'HEO_STORE_POOL_SIZE must be a whole number from 1 to 1000 (got "0")',
         'HEO_STORE_TIMEOUT_MS must be a whole number from 100 to 300000 (got "50")',
+      ]);
+    });
+  });
+
+  describe('audit retention', () => {
+    it('keeps everything unless HEO_AUDIT_RETENTION_DAYS is set, and refuses anything but days', () => {
+      expect(loadConfig({ HEO_AUDIT_RETENTION_DAYS: ' ' }).auditRetentionDays).toBeNull();
+      expect(loadConfig({ HEO_AUDIT_RETENTION_DAYS: '1' }).auditRetentionDays).toBe(1);
+      expect(problemsOf({ HEO_AUDIT_RETENTION_DAYS: '0' })).toEqual([
+        'HEO_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500 (got "0")',
+      ]);
+      expect(problemsOf({ HEO_AUDIT_RETENTION_DAYS: '30d' })).toEqual([
+        'HEO_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500 (got "30d")',
       ]);
     });
   });

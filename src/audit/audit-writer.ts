@@ -2,7 +2,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../logger.js';
 import { auditBatchId } from '../store/audit-batch.js';
 import { StoreBusyError, StoreUnavailableError } from '../store/errors.js';
-import type { AuditEntry, AuditStore } from '../store/store.js';
+import type { AuditEntry, AuditSink } from '../store/store.js';
 
 /**
  * Entries committed together, and the one promise all their requests wait on. A batch settles
@@ -57,10 +57,10 @@ const pause = (clock: Clock, ms: number, signal: AbortSignal): Promise<void> =>
  * A statement the database had already received, or one the network still holds, may commit
  * after all. The accepted requests of such a batch were answered 503, so once the store answers
  * again the batch is fenced (it can no longer commit) and its rows, if there are any, are
- * corrected to say so (`AuditStore.amend`): a row never says 200 for a 503.
+ * corrected to say so (`AuditSink.amend`): a row never says 200 for a 503.
  */
 export class AuditWriter {
-  readonly #store: AuditStore;
+  readonly #store: AuditSink;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
@@ -76,7 +76,7 @@ export class AuditWriter {
   #inDoubtBatches: string[] = [];
 
   /** `timeoutMs`: the longest a record waits to be committed before its request fails. */
-  constructor(store: AuditStore, logger: Logger, timeoutMs = 5_000, clock: Clock = systemClock) {
+  constructor(store: AuditSink, logger: Logger, timeoutMs = 5_000, clock: Clock = systemClock) {
     this.#store = store;
     this.#logger = logger;
     this.#timeoutMs = timeoutMs;

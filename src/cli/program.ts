@@ -22,6 +22,8 @@ export const buildProgram = (io: CliIo): Command => {
     .version(packageVersion(), '-v, --version', 'print the version of heo-power')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
+    // A command's options end where its subcommand starts (`audit --json` and `audit prune --json`).
+    .enablePositionalOptions()
     // Subcommands inherit these: errors are thrown to main, which prints them as one line.
     .exitOverride()
     .configureOutput({

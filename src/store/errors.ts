@@ -25,3 +25,8 @@ export class StoreBusyError extends StoreUnavailableError {
 export class SchemaOutdatedError extends Error {
   override readonly name = 'SchemaOutdatedError';
 }
+
+/** A page cursor the store did not make (mistyped, cut short, or from the other log). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}

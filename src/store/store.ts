@@ -116,10 +116,44 @@ export interface AuditRecord extends AuditEntry {
   readonly id: number;
 }
 
-export interface AuditQuery {
-  readonly limit: number;
+/**
+ * Which power audit records to read; every field narrows, and each is served by an index. Times
+ * are epoch milliseconds: `since` inclusive, `until` exclusive.
+ */
+export interface AuditFilter {
+  readonly since?: number;
+  readonly until?: number;
   readonly keyId?: string;
   readonly customerId?: string;
+  readonly resource?: ResourceRef;
+  readonly action?: string;
+  readonly status?: number;
+  readonly requestId?: string;
+}
+
+/**
+ * One page of a log, newest first (by time, then id). `cursor` is the `nextCursor` of the page
+ * before, with the same filter: an opaque text that the store made and checks.
+ */
+export interface PageQuery {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface AuditQuery extends AuditFilter, PageQuery {}
+
+/** A page and where the next one starts; `nextCursor` is `null` on the last page. */
+export interface LogPage<T> {
+  readonly rows: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+/** What one batch of pruning did. */
+export interface PruneBatch {
+  /** Records removed by this batch. */
+  readonly deleted: number;
+  /** `false` when another instance is pruning right now: nothing was done. */
+  readonly acquired: boolean;
 }
 
 /** Where an action stands: accepted by the back-end, on its way, or ended. */
@@ -276,7 +310,8 @@ export interface AuditOutcome {
   readonly error: string | null;
 }
 
-export interface AuditStore {
+/** What the audit writer needs of the store: writes, and the probe of whether it can write. */
+export interface AuditSink {
   /**
    * Appends all entries in one transaction. When `signal` aborts, the append is abandoned so that
    * it cannot commit later (on PostgreSQL its connection is closed) and rejects. `batch` names the
@@ -295,7 +330,6 @@ export interface AuditStore {
     signal?: AbortSignal,
     batches?: readonly string[],
   ): Promise<number>;
-  list(query: AuditQuery): Promise<readonly AuditRecord[]>;
   /**
    * Resolves when an audit record could be written now: one is inserted in a transaction that is
    * rolled back, so nothing is left behind. Readiness asks this, since a store that answers reads
@@ -304,8 +338,41 @@ export interface AuditStore {
   probe(): Promise<void>;
 }
 
+export interface AuditStore extends AuditSink {
+  /** The rows of `page(query)`. */
+  list(query: AuditQuery): Promise<readonly AuditRecord[]>;
+  /** One page of records matching the filter; `InvalidCursorError` for a cursor it did not make. */
+  page(query: AuditQuery): Promise<LogPage<AuditRecord>>;
+  /**
+   * Every record matching the filter, newest first, read in keyset pages of `pageSize` rows: a
+   * caller that streams them out holds one page at a time.
+   */
+  iterate(filter: AuditFilter, pageSize?: number): AsyncIterable<AuditRecord>;
+  /**
+   * Removes at most `limit` records older than `before` (epoch ms), in one short transaction. On
+   * a shared store it first takes a lock that only one instance holds at a time, and does nothing
+   * (`acquired: false`) when another has it.
+   */
+  prune(before: number, limit: number): Promise<PruneBatch>;
+}
+
+/**
+ * Which operator events to read. `subject` with `subjectKind` matches the events about one thing:
+ * `subjectKind: 'key'` and a key id, `'vps'` or `'game'` and a machine id, `'provider'` and a name.
+ */
+export interface OperatorFilter {
+  readonly since?: number;
+  readonly until?: number;
+  readonly event?: string;
+  readonly subject?: { readonly kind: string; readonly id: string };
+}
+
+export interface OperatorQuery extends OperatorFilter, PageQuery {}
+
 export interface OperatorLogStore {
   list(limit: number): Promise<readonly OperatorEvent[]>;
+  page(query: OperatorQuery): Promise<LogPage<OperatorEvent>>;
+  iterate(filter: OperatorFilter, pageSize?: number): AsyncIterable<OperatorEvent>;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditWriter } from '../../src/audit/audit-writer.js';
 import { StoreBusyError, StoreUnavailableError } from '../../src/store/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/open-sqlite.js';
-import type { AuditEntry, AuditStore } from '../../src/store/store.js';
+import type { AuditEntry, AuditSink } from '../../src/store/store.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { auditEntry } from '../helpers/audit-entries.js';
@@ -16,12 +16,11 @@ describe('AuditWriter group commit', () => {
     const store = openSqliteStore({ path: dir.file('audit.db') });
     await store.migrate();
     const batches: number[] = [];
-    const counting: AuditStore = {
+    const counting: AuditSink = {
       append: async (entries) => {
         batches.push(entries.length);
         await store.audit.append(entries);
       },
-      list: (query) => store.audit.list(query),
       probe: () => store.audit.probe(),
     };
     const writer = new AuditWriter(counting, captureLogs('silent').logger);
@@ -49,12 +48,11 @@ describe('AuditWriter group commit', () => {
   it('waits for a busy database without failing the batch', async () => {
     let busy = 3;
     const stored: AuditEntry[] = [];
-    const contended: AuditStore = {
+    const contended: AuditSink = {
       append: async (entries) => {
         if (busy-- > 0) throw new StoreBusyError('database busy (SQLITE_BUSY)');
         stored.push(...entries);
       },
-      list: async () => [],
       probe: async () => undefined,
     };
     const writer = new AuditWriter(contended, captureLogs('silent').logger);
@@ -65,12 +63,11 @@ describe('AuditWriter group commit', () => {
   it('rejects the records of a failed batch and keeps working for the next', async () => {
     let fail = true;
     const stored: AuditEntry[] = [];
-    const flaky: AuditStore = {
+    const flaky: AuditSink = {
       append: async (entries) => {
         if (fail) throw new Error('disk full');
         stored.push(...entries);
       },
-      list: async () => [],
       probe: async () => undefined,
     };
     const logs = captureLogs('error');
@@ -99,7 +96,7 @@ describe('AuditWriter group commit', () => {
       const clock = new ManualClock();
       const aborted: number[] = [];
       // A store that never answers until the writer gives up on the append (a silent network).
-      const stalled: AuditStore = {
+      const stalled: AuditSink = {
         append: (entries, signal) =>
           new Promise((_resolve, reject) => {
             signal?.addEventListener('abort', () => {
@@ -107,7 +104,6 @@ describe('AuditWriter group commit', () => {
               reject(new StoreUnavailableError('abandoned'));
             });
           }),
-        list: async () => [],
         probe: async () => undefined,
       };
       const writer = new AuditWriter(stalled, captureLogs('silent').logger, TIMEOUT_MS, clock);
@@ -132,13 +128,12 @@ describe('AuditWriter group commit', () => {
       const clock = new ManualClock();
       let attempts = 0;
       // Each attempt waits inside the driver for the lock before it gives up (a busy timeout).
-      const locked: AuditStore = {
+      const locked: AuditSink = {
         append: async () => {
           attempts += 1;
           clock.skip(400);
           throw new StoreBusyError('database busy (SQLITE_BUSY)');
         },
-        list: async () => [],
         probe: async () => undefined,
       };
       const writer = new AuditWriter(locked, captureLogs('silent').logger, TIMEOUT_MS, clock);
@@ -151,11 +146,10 @@ describe('AuditWriter group commit', () => {
     it('a batch that commits within its deadline resolves, and leaves no timer behind', async () => {
       const clock = new ManualClock();
       const stored: AuditEntry[] = [];
-      const store: AuditStore = {
+      const store: AuditSink = {
         append: async (entries) => {
           stored.push(...entries);
         },
-        list: async () => [],
         probe: async () => undefined,
       };
       const writer = new AuditWriter(store, captureLogs('silent').logger, TIMEOUT_MS, clock);
@@ -169,7 +163,7 @@ describe('AuditWriter group commit', () => {
       let commitLate: () => void = () => undefined;
       const amended: [string[], unknown][] = [];
       // A store that commits the first batch only after the writer gave up on it.
-      const late: AuditStore = {
+      const late: AuditSink = {
         append: (entries) =>
           entries[0]?.requestId === 'req-1'
             ? new Promise((resolve) => (commitLate = resolve))
@@ -178,7 +172,6 @@ describe('AuditWriter group commit', () => {
           amended.push([entries.map((e) => e.requestId), outcome]);
           return entries.length;
         },
-        list: async () => [],
         probe: async () => undefined,
       };
       const writer = new AuditWriter(late, captureLogs('silent').logger, TIMEOUT_MS, clock);

@@ -19,6 +19,9 @@ export const POSTGRES_CAPABILITIES: SqlCapabilities = {
   batchInsert: 'column-arrays',
   tableExistsQuery:
     'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
+  // Per schema, so that deployments sharing a database do not wait for each other.
+  tryTransactionLockQuery:
+    "SELECT pg_try_advisory_xact_lock(hashtext('heo-power ' || ?::text || ' ' || current_schema())) AS locked",
 };
 
 const INT8_OID = 20;

@@ -6,8 +6,18 @@ import {
   INSERT_ACTION_COLUMNS,
   INSERT_ACTION_ROW,
 } from './actions.js';
-import type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from '../store.js';
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditOutcome,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  LogPage,
+  PruneBatch,
+} from '../store.js';
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
+import { type Conditions, iteratePages, readPage, timeRange } from './log-pages.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
 
 const AUDIT_COLUMNS = [
@@ -72,16 +82,17 @@ const FENCE_LIFETIME_MS = 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000;
 
 /**
- * How far back an amendment looks, in rows: the rows it corrects were written moments before,
- * and the table has no index but its id, so the search is a range of it, not the whole log.
+ * How far back an amendment looks, in rows: the rows it corrects were written moments before.
+ * Each row is found through the `request_id` index; the id range keeps an amendment from ever
+ * touching an old record that happens to share a request id, key and time.
  */
 const AMEND_WINDOW_ROWS = 100_000;
 
 const RECENT_ROWS = `id > (SELECT COALESCE(MAX(id), 0) FROM audit_log) - ${AMEND_WINDOW_ROWS}`;
 
-const AMEND_AUDIT_ROW = `UPDATE audit_log SET status = ?, error = ? WHERE ${RECENT_ROWS} AND request_id = ? AND key_id = ? AND at = ? AND status = 200`;
+export const AMEND_AUDIT_ROW = `UPDATE audit_log SET status = ?, error = ? WHERE ${RECENT_ROWS} AND request_id = ? AND key_id = ? AND at = ? AND status = 200`;
 
-const AMEND_AUDIT_COLUMNS = `UPDATE audit_log SET status = ?, error = ? FROM unnest(?::text[], ?::text[], ?::bigint[]) AS amended(request_id, key_id, at) WHERE audit_log.${RECENT_ROWS} AND audit_log.request_id = amended.request_id AND audit_log.key_id = amended.key_id AND audit_log.at = amended.at AND audit_log.status = 200`;
+export const AMEND_AUDIT_COLUMNS = `UPDATE audit_log SET status = ?, error = ? FROM unnest(?::text[], ?::text[], ?::bigint[]) AS amended(request_id, key_id, at) WHERE audit_log.${RECENT_ROWS} AND audit_log.request_id = amended.request_id AND audit_log.key_id = amended.key_id AND audit_log.at = amended.at AND audit_log.status = 200`;
 
 /** The action rows of the entries that started an action. */
 export const actionRowsOf = (entries: readonly AuditEntry[]): SqlValue[][] => {
@@ -149,6 +160,9 @@ const PROBE_ROW: readonly SqlValue[] = [
   null,
   null,
 ];
+
+export const PRUNE_AUDIT_ROWS =
+  'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at, id LIMIT ?)';
 
 export class SqlAuditStore implements AuditStore {
   #prunedAt = 0;
@@ -244,22 +258,46 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async list(query: AuditQuery): Promise<readonly AuditRecord[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.keyId !== undefined) {
-      where.push('key_id = ?');
-      params.push(query.keyId);
-    }
-    if (query.customerId !== undefined) {
-      where.push('customer_id = ?');
-      params.push(query.customerId);
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    params.push(query.limit);
-    const rows = await this.db.all(
-      `SELECT * FROM audit_log ${clause} ORDER BY id DESC LIMIT ?`,
-      params,
-    );
-    return rows.map(toRecord);
+    return (await this.page(query)).rows;
+  }
+
+  page(query: AuditQuery): Promise<LogPage<AuditRecord>> {
+    return readPage(this.db, 'audit', 'audit_log', auditConditions(query), query, toRecord);
+  }
+
+  iterate(filter: AuditFilter, pageSize?: number): AsyncIterable<AuditRecord> {
+    return iteratePages((page) => this.page({ ...filter, ...page }), pageSize);
+  }
+
+  async prune(before: number, limit: number): Promise<PruneBatch> {
+    const lock = this.db.capabilities.tryTransactionLockQuery;
+    return this.db.transaction(async (tx) => {
+      if (lock !== null) {
+        const row = await tx.get(lock, ['audit prune']);
+        if (row?.locked !== true) return { deleted: 0, acquired: false };
+      }
+      // The oldest first, through the (at, id) index: a batch is a short transaction.
+      const deleted = await tx.run(PRUNE_AUDIT_ROWS, [before, limit]);
+      return { deleted, acquired: true };
+    });
   }
 }
+
+/** The filter as conditions that each have an index (migration 0003). */
+export const auditConditions = (filter: AuditFilter): Conditions => {
+  const conditions: Conditions = { where: [], params: [] };
+  const equal = (column: string, value: SqlValue | undefined) => {
+    if (value === undefined) return;
+    conditions.where.push(`${column} = ?`);
+    conditions.params.push(value);
+  };
+  equal('key_id', filter.keyId);
+  equal('customer_id', filter.customerId);
+  equal('resource_type', filter.resource?.type);
+  equal('resource_id', filter.resource?.id);
+  equal('action', filter.action);
+  equal('status', filter.status);
+  equal('request_id', filter.requestId);
+  timeRange(conditions, filter);
+  return conditions;
+};

@@ -28,6 +28,14 @@ export interface SqlCapabilities {
   readonly batchInsert: 'column-arrays' | 'per-row';
   /** A query with one `?` (a table name) that returns a row when that table exists. */
   readonly tableExistsQuery: string;
+  /**
+   * A query with one `?` (a lock name) that takes a lock of that name for the rest of the current
+   * transaction when no other transaction holds it, answering one row whose `locked` is true when
+   * it got it: background work shared by many instances (pruning) is done by one at a time.
+   * `null` where one process owns the database and writers queue for its one write lock anyway
+   * (SQLite).
+   */
+  readonly tryTransactionLockQuery: string | null;
 }
 
 /**

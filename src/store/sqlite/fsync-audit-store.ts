@@ -1,7 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
 import { actionRowsOf, auditParams } from '../sql/audit.js';
-import type { AuditEntry, AuditOutcome, AuditQuery, AuditRecord, AuditStore } from '../store.js';
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditOutcome,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  LogPage,
+  PruneBatch,
+} from '../store.js';
 import type { AuditAckMessage, AuditBatchMessage } from './audit-worker.js';
 import { translateSqliteError } from './sqlite-executor.js';
 import { workerUrl } from './worker-url.js';
@@ -74,6 +83,18 @@ export class FsyncAuditStore implements AuditStore {
 
   list(query: AuditQuery): Promise<readonly AuditRecord[]> {
     return this.#reader.list(query);
+  }
+
+  page(query: AuditQuery): Promise<LogPage<AuditRecord>> {
+    return this.#reader.page(query);
+  }
+
+  iterate(filter: AuditFilter, pageSize?: number): AsyncIterable<AuditRecord> {
+    return this.#reader.iterate(filter, pageSize);
+  }
+
+  prune(before: number, limit: number): Promise<PruneBatch> {
+    return this.#reader.prune(before, limit);
   }
 
   probe(): Promise<void> {

@@ -21,6 +21,7 @@ export const SQLITE_CAPABILITIES: SqlCapabilities = {
   autoIdPrimaryKey: 'INTEGER PRIMARY KEY',
   batchInsert: 'per-row',
   tableExistsQuery: "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
+  tryTransactionLockQuery: null,
 };
 
 export const translateSqliteError = (error: unknown): unknown => {
