@@ -19,7 +19,7 @@ import type { AccessCache } from '../services/access-cache.js';
 import { type ActionSender, emptyTrace, type ProviderTrace } from '../services/action-sender.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { AuditEntry, ResourceRecord } from '../store/store.js';
-import type { ApiError } from './api-errors.js';
+import { type ApiError, Errors } from './api-errors.js';
 import { auditEntryOf } from './audit-entry.js';
 import { BODY_LIMIT_BYTES } from './body-parsers.js';
 import type { Answer } from './conventions.js';
@@ -476,6 +476,9 @@ export class PowerPipeline {
 
   #errorOf(passage: Passage, refusal: Refusal): ApiError {
     const { family, action } = passage.request.route;
+    if (refusal === Refusals.provider_failed) {
+      return Errors.providerRefused(passage.trace?.reason ?? 'provider_rejected');
+    }
     const retryAfter =
       refusal === Refusals.address_refused
         ? passage.addressRefusedFor

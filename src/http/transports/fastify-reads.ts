@@ -16,6 +16,7 @@ import {
 } from '../read-answers.js';
 import { Refusals } from '../../domain/refusal.js';
 import { refuseOtherMethods } from '../method-not-allowed.js';
+import { type ReadRouteName, readRouteSchema } from '../schemas/read-schema.js';
 
 export interface FastifyReadDependencies {
   readonly pipeline: PowerPipeline;
@@ -80,7 +81,13 @@ export const registerReadRoutes = (app: FastifyInstance, deps: FastifyReadDepend
     };
   };
 
-  const register = (family: PowerFamily, template: string, machine: boolean, reading: Reading) => {
+  const register = (
+    family: PowerFamily,
+    template: string,
+    name: ReadRouteName,
+    machine: boolean,
+    reading: Reading,
+  ) => {
     const route: ReadRoute = { family, template, machine };
     const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       reply.hijack();
@@ -99,14 +106,19 @@ export const registerReadRoutes = (app: FastifyInstance, deps: FastifyReadDepend
       const labels = { route: template, method: 'GET', status: answer.status, family: family.type };
       conventions.write(reply.raw, request.id, answer, labels, started, request.log, () => request);
     };
-    app.route({ method: 'GET', url: template, handler: serve });
+    app.route({
+      method: 'GET',
+      url: template,
+      schema: readRouteSchema(family, name),
+      handler: serve,
+    });
     refuseOtherMethods(app, template, ['GET', 'HEAD']);
   };
 
   for (const family of FAMILIES) {
     const one = `${family.basePath}/:${family.pathParam}`;
-    register(family, family.basePath, false, listMachines);
-    register(family, `${one}/actions`, true, listActions);
-    register(family, `${one}/actions/:action_id`, true, getAction);
+    register(family, family.basePath, 'listMachines', false, listMachines);
+    register(family, `${one}/actions`, 'listActions', true, listActions);
+    register(family, `${one}/actions/:action_id`, 'getAction', true, getAction);
   }
 };
