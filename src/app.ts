@@ -28,6 +28,8 @@ import { routeEveryMethod } from './http/method-not-allowed.js';
 import { PowerPipeline } from './http/power-pipeline.js';
 import { directPowerTransport } from './http/transports/direct-power.js';
 import { registerPowerRoutes } from './http/transports/fastify-power.js';
+import { registerReadRoutes } from './http/transports/fastify-reads.js';
+import type { ActionReader } from './services/action-reader.js';
 import { deferredChildLoggers } from './http/request-logger.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
@@ -41,6 +43,10 @@ export interface AppDependencies {
   readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
+  /** Reads per key, apart from power actions; without it reads share `limiter`. */
+  readonly readLimiter?: RateLimiter | undefined;
+  /** What the read routes read: actions and the machines a key reaches. */
+  readonly reader: ActionReader;
   /** Failed authentications per client address (429 once used up). */
   readonly failures?: FailureBudget | null | undefined;
   readonly sender: ActionSender;
@@ -87,6 +93,7 @@ export const buildApp = (deps: AppDependencies): App => {
     caches: deps.caches,
     authenticator: deps.authenticator,
     limiter: deps.limiter,
+    readLimiter: deps.readLimiter,
     failures: deps.failures ?? undefined,
     sender: deps.sender,
     audit: deps.audit,
@@ -156,6 +163,7 @@ export const buildApp = (deps: AppDependencies): App => {
       isDraining: () => conventions.draining,
     });
     registerPowerRoutes(api, { pipeline, conventions });
+    registerReadRoutes(api, { pipeline, conventions, reader: deps.reader });
     registerOpenApiRoute(api, { publicUrl: deps.publicUrl ?? null });
   });
 

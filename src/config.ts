@@ -30,6 +30,8 @@ export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly rateLimitPerMinute: number;
+  /** `HEO_READ_RATE_LIMIT_PER_MINUTE`: reads per key and minute, counted apart from power actions. */
+  readonly readRateLimitPerMinute: number;
   /** Failed authentications a client address may make per minute; `0` turns the budget off. */
   readonly authFailuresPerMinute: number;
   /** How often failed authentications are logged, one line per address. */
@@ -80,6 +82,7 @@ export const DEFAULTS: Config = Object.freeze({
   port: 8080,
   logLevel: 'info',
   rateLimitPerMinute: 60,
+  readRateLimitPerMinute: 600,
   authFailuresPerMinute: 600,
   authFailureLogIntervalMs: 60_000,
   providerTimeoutMs: 10_000,
@@ -294,6 +297,14 @@ export const loadConfig = (env: Env = process.env): Config => {
       env,
       'HEO_RATE_LIMIT_PER_MINUTE',
       DEFAULTS.rateLimitPerMinute,
+      1,
+      1_000_000,
+      problems,
+    ),
+    readRateLimitPerMinute: integer(
+      env,
+      'HEO_READ_RATE_LIMIT_PER_MINUTE',
+      DEFAULTS.readRateLimitPerMinute,
       1,
       1_000_000,
       problems,

@@ -36,6 +36,8 @@ export interface Container {
   readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
+  /** Reads per key (actions, state, machines), counted apart from power actions. */
+  readonly readLimiter: RateLimiter;
   /** Failed authentications per client address; `null` when `HEO_AUTH_FAILURES_PER_MINUTE=0`. */
   readonly failures: FailureBudget | null;
   readonly sender: ActionSender;
@@ -132,11 +134,16 @@ export const createContainer = async (
         })
       : new MemoryRateLimiter(policy);
   let limiter: RateLimiter;
+  let readLimiter: RateLimiter;
   let failures: FailureBudget | null = null;
   try {
     limiter =
       overrides.limiter ??
       (await counter({ limit: config.rateLimitPerMinute, windowMs: 60_000 }, config.redisPrefix));
+    readLimiter = await counter(
+      { limit: config.readRateLimitPerMinute, windowMs: 60_000 },
+      `${config.redisPrefix}reads:`,
+    );
     if (config.authFailuresPerMinute > 0) {
       failures = new FailureBudget({
         counter: await counter(
@@ -172,6 +179,7 @@ export const createContainer = async (
     caches,
     authenticator,
     limiter,
+    readLimiter,
     failures,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
@@ -184,6 +192,7 @@ export const createContainer = async (
       await audit.flush();
       await authenticator.close();
       await limiter.close();
+      await readLimiter.close();
       await failures?.close();
       await providers.close();
       await store.close();

@@ -3,6 +3,7 @@ import { type App, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { type Container, type ContainerOverrides, createContainer } from './container.js';
 import { type MetricsServer, startMetricsServer } from './http/metrics-listener.js';
+import { ActionReader } from './services/action-reader.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -20,6 +21,8 @@ export const appFor = (container: Container): App =>
     caches: container.caches,
     authenticator: container.authenticator,
     limiter: container.limiter,
+    readLimiter: container.readLimiter,
+    reader: new ActionReader(container.store),
     failures: container.failures,
     sender: container.sender,
     audit: container.audit,

@@ -15,6 +15,12 @@ export const ID_RULE =
 
 export const newKeyId = (): string => `key_${randomBase62(16)}`;
 
+/** The handle of an accepted power action: `act_` and 20 random base62 characters. */
+export const newActionId = (): string => `act_${randomBase62(20)}`;
+
+const ACTION_ID_SHAPE = /^act_[A-Za-z0-9]{20}$/;
+export const isActionId = (id: string): boolean => ACTION_ID_SHAPE.test(id);
+
 /** Provider names are short and appear in CLI commands and metrics labels. */
 const PROVIDER_NAME_SHAPE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const isValidProviderName = (name: string): boolean => PROVIDER_NAME_SHAPE.test(name);

@@ -48,6 +48,18 @@ export const GAME_FAMILY: PowerFamily = Object.freeze({
 
 export const FAMILIES: readonly PowerFamily[] = [VPS_FAMILY, GAME_FAMILY];
 
+/**
+ * Why a back-end did not take an action, as a client may be told (the 502's `reason`): stable
+ * codes of heo-power's, never the back-end's own words.
+ */
+export type ProviderReason =
+  | 'machine_not_running'
+  | 'machine_busy'
+  | 'machine_suspended'
+  | 'provider_unreachable'
+  | 'provider_timeout'
+  | 'provider_rejected';
+
 export const familyOf = (type: ResourceType): PowerFamily =>
   type === 'vps' ? VPS_FAMILY : GAME_FAMILY;
 

@@ -35,7 +35,13 @@ export type RefusalCode =
   /** The store could not be reached within its deadline. */
   | 'store_unavailable'
   /** A fault of ours. */
-  | 'internal';
+  | 'internal'
+  /** A read of an action the machine does not have (or had before its current customer). */
+  | 'action_not_found'
+  /** A page size that is not a whole number from 1 to 100. */
+  | 'invalid_limit'
+  /** A cursor this API did not give out. */
+  | 'invalid_cursor';
 
 export interface Refusal {
   readonly code: RefusalCode;
@@ -61,4 +67,7 @@ export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.free
   provider_failed: refusal('provider_failed'),
   store_unavailable: refusal('store_unavailable'),
   internal: refusal('internal'),
+  action_not_found: refusal('action_not_found'),
+  invalid_limit: refusal('invalid_limit'),
+  invalid_cursor: refusal('invalid_cursor'),
 });

@@ -1,3 +1,4 @@
+import type { ProviderReason } from '../domain/power.js';
 /**
  * The one error model of heo-power's HTTP answers. Every failure a client can see is an `ApiError` with an HTTP
  * status, a stable machine-readable code and a human message; one error handler renders it as
@@ -24,12 +25,16 @@ export interface ErrorBody {
   readonly success: false;
   readonly error: ErrorCode;
   readonly message: string;
+  /** Fields some errors add beside the envelope (the 502's `reason`). */
+  readonly [field: string]: string | false;
 }
 
 export class ApiError extends Error {
   readonly statusCode: number;
   readonly code: ErrorCode;
   readonly headers: Readonly<Record<string, string>>;
+  /** Fields beside `success`, `error` and `message`, after them. */
+  readonly fields: Readonly<Record<string, string>>;
   /** The envelope, serialised once. */
   readonly json: string;
 
@@ -38,6 +43,7 @@ export class ApiError extends Error {
     code: ErrorCode,
     message: string,
     headers: Readonly<Record<string, string>> = {},
+    fields: Readonly<Record<string, string>> = {},
   ) {
     // Client errors are expected outcomes on hot paths (401 under brute force, 429 under load):
     // capturing a stack trace for them costs more than the rest of the request.
@@ -49,11 +55,12 @@ export class ApiError extends Error {
     this.statusCode = statusCode;
     this.code = code;
     this.headers = headers;
+    this.fields = fields;
     this.json = JSON.stringify(this.toBody());
   }
 
   toBody(): ErrorBody {
-    return { success: false, error: this.code, message: this.message };
+    return { success: false, error: this.code, message: this.message, ...this.fields };
   }
 }
 
@@ -107,6 +114,11 @@ export const Errors = {
       }),
   ),
   providerError: shared(() => new ApiError(502, 'provider_error', 'Failed to send action')),
+  /** The same 502, and why, in a field of its own. */
+  providerRefused: sharedBy(
+    (reason: ProviderReason) =>
+      new ApiError(502, 'provider_error', 'Failed to send action', {}, { reason }),
+  ),
   invalidJson: shared(() => new ApiError(400, 'invalid_request', 'Request body is not valid JSON')),
   invalidRequest: (message: string) => new ApiError(400, 'invalid_request', message),
   bodyIncomplete: shared(

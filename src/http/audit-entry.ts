@@ -15,6 +15,8 @@ export interface AuditFacts {
   readonly trace: ProviderTrace | null;
   readonly status: number;
   readonly error: string | null;
+  /** The handle of the action an accepted request started. */
+  readonly actionId?: string;
 }
 
 /** The audit record of a power request, its answer's status and error code included. */
@@ -35,5 +37,6 @@ export const auditEntryOf = (facts: AuditFacts): AuditEntry => {
     upstreamStatus: trace?.upstreamStatus ?? null,
     upstreamDetail: trace?.upstreamDetail ?? null,
     taskRef: trace?.taskRef ?? null,
+    actionId: facts.actionId ?? null,
   };
 };

@@ -24,6 +24,14 @@ const DENIED: { readonly [type in ResourceType]: () => ApiError } = {
   game: shared(() => new ApiError(403, 'forbidden', 'You do not have access to this game server')),
 };
 
+const actionNotFound = shared(() => new ApiError(404, 'not_found', 'Action not found'));
+const invalidLimit = shared(() =>
+  Errors.invalidRequest('limit must be a whole number from 1 to 100'),
+);
+const invalidCursor = shared(() =>
+  Errors.invalidRequest('cursor is not one this API gave out; start again without it'),
+);
+
 /** The 403 answered for an id outside the key's scope, known or not: one per family. */
 export const deniedError = (family: PowerFamily): ApiError => DENIED[family.type]();
 
@@ -34,7 +42,7 @@ export const deniedError = (family: PowerFamily): ApiError => DENIED[family.type
 export const refusalError = (
   refusal: Refusal,
   family: PowerFamily,
-  action: PowerAction,
+  action: PowerAction | null,
   retryAfterSeconds: number,
 ): ApiError => {
   switch (refusal.code) {
@@ -62,13 +70,19 @@ export const refusalError = (
     case 'insufficient_scope':
       return Errors.insufficientScope();
     case 'confirmation_required':
-      return confirmationRequired(action);
+      return confirmationRequired(action ?? 'start');
     case 'provider_failed':
       return Errors.providerError();
     case 'store_unavailable':
       return Errors.serviceUnavailable();
     case 'internal':
       return Errors.internal();
+    case 'action_not_found':
+      return actionNotFound();
+    case 'invalid_limit':
+      return invalidLimit();
+    case 'invalid_cursor':
+      return invalidCursor();
   }
 };
 

@@ -3,8 +3,13 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { FailureBudget } from '../auth/failure-budget.js';
 import { canAccess, type Principal, scopeAllows } from '../domain/access.js';
-import { isValidId } from '../domain/ids.js';
-import { isConfirmed, type PowerAction, type PowerFamily } from '../domain/power.js';
+import { isValidId, newActionId } from '../domain/ids.js';
+import {
+  isConfirmed,
+  type PowerAction,
+  type PowerFamily,
+  type ResourceType,
+} from '../domain/power.js';
 import { type Refusal, Refusals } from '../domain/refusal.js';
 import type { MaybePromise } from '../lib/maybe-async.js';
 import type { Log } from '../logger.js';
@@ -14,7 +19,7 @@ import type { AccessCache } from '../services/access-cache.js';
 import { type ActionSender, emptyTrace, type ProviderTrace } from '../services/action-sender.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { AuditEntry, ResourceRecord } from '../store/store.js';
-import type { ApiError } from './api-errors.js';
+import { type ApiError, Errors } from './api-errors.js';
 import { auditEntryOf } from './audit-entry.js';
 import { BODY_LIMIT_BYTES } from './body-parsers.js';
 import type { Answer } from './conventions.js';
@@ -41,8 +46,17 @@ export const powerRoute = (family: PowerFamily, action: PowerAction): PowerRoute
   success: successJson(family, action),
 });
 
+/** What every request of a customer's key brings, whatever the route. */
+export interface KeyRequestFacts {
+  readonly authorization: string | undefined;
+  readonly requestId: string;
+  /** Worked out only when something needs it: an audit row or a log line. */
+  readonly clientAddress: () => string | undefined;
+  readonly log: Log;
+}
+
 /** What a transport knows about a power request when it hands it over. */
-export interface PowerRequest {
+export interface PowerRequest extends KeyRequestFacts {
   readonly route: PowerRoute;
   /** The id as the path gave it (percent-decoded), well-formed or not. */
   readonly resourceId: string;
@@ -65,9 +79,33 @@ export interface PowerAnswer extends Answer {
   readonly audited: boolean;
 }
 
-/** One power request on its way through the steps: what each step learnt. */
-interface Passage {
-  readonly request: PowerRequest;
+/** A read route: what it reads, of which family, and its template (the metrics label). */
+export interface ReadRoute {
+  readonly family: PowerFamily;
+  readonly template: string;
+  /** Whether the route is about one machine (its id in the path) or the key's machines. */
+  readonly machine: boolean;
+}
+
+/** What a read route answers once the rules let its request through. */
+export type ReadOutcome =
+  { readonly body: string; readonly headers?: readonly string[] } | { readonly refusal: Refusal };
+
+/** What a transport knows about a read request when it hands it over. */
+export interface ReadRequest extends KeyRequestFacts {
+  readonly route: ReadRoute;
+  /** The machine's id as the path gave it; `''` for a route that is not about one machine. */
+  readonly resourceId: string;
+  /** Reads what the route answers, for a key allowed to and its machine (machine routes). */
+  readonly respond: (
+    principal: Principal,
+    resource: ResourceRecord | undefined,
+  ) => Promise<ReadOutcome>;
+}
+
+/** One request on its way through the steps: what each step learnt. */
+interface Passage<R extends KeyRequestFacts = PowerRequest> {
+  readonly request: R;
   principal: Principal | null;
   limit: RateLimitDecision | null;
   /** Seconds until a refused address may try again. */
@@ -79,12 +117,16 @@ interface Passage {
 }
 
 /** A step refuses (a value), lets the request go on (`null`), or throws for a fault. */
-type Step = (passage: Passage) => MaybePromise<Refusal | null>;
+type Step<R extends KeyRequestFacts = PowerRequest> = (
+  passage: Passage<R>,
+) => MaybePromise<Refusal | null>;
 
 export interface PowerPipelineDependencies {
   readonly caches: AccessCache;
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
+  /** Counts reads per key apart from power actions; without it reads share `limiter`. */
+  readonly readLimiter?: RateLimiter | undefined;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
   /** Failed authentications per client address; `undefined` turns the budget off. */
@@ -133,6 +175,8 @@ export class PowerPipeline {
   readonly #failures: FailureBudget | undefined;
   readonly #observer: AccessObserver | undefined;
   readonly #steps: readonly Step[];
+  readonly #readLimiter: RateLimiter;
+  readonly #readSteps: readonly Step<ReadRequest>[];
 
   constructor(deps: PowerPipelineDependencies) {
     this.#caches = deps.caches;
@@ -142,6 +186,14 @@ export class PowerPipeline {
     this.#audit = deps.audit;
     this.#failures = deps.failures;
     this.#observer = deps.observer;
+    this.#readLimiter = deps.readLimiter ?? deps.limiter;
+    this.#readSteps = [
+      this.#checkAddress,
+      this.#authenticate,
+      this.#checkAllowlist,
+      this.#limitReads,
+      this.#checkReadAccess,
+    ];
     this.#steps = [
       this.#checkAddress,
       this.#authenticate,
@@ -168,7 +220,7 @@ export class PowerPipeline {
     };
     try {
       this.#caches.refresh();
-      const outcome = this.#from(passage, 0);
+      const outcome = this.#from(passage, 0, this.#steps);
       if (outcome instanceof Promise) {
         return outcome.then(
           (refusal) => this.#settle(passage, refusal),
@@ -181,20 +233,94 @@ export class PowerPipeline {
     }
   }
 
+  /**
+   * A read of a `read` or `power` key (actions, state, the key's machines), by the same rules up
+   * to access: the address's budget, authentication, the allowlist, the key's own limit of reads
+   * (apart from its power actions), and, for a machine's routes, the same 403 for unknown and
+   * foreign ids. Reads write no audit record. Never rejects.
+   */
+  async read(request: ReadRequest): Promise<PowerAnswer> {
+    const passage: Passage<ReadRequest> = {
+      request,
+      principal: null,
+      limit: null,
+      addressRefusedFor: 0,
+      confirmed: false,
+      resource: undefined,
+      trace: null,
+    };
+    const { family } = request.route;
+    const refused = (refusal: Refusal): PowerAnswer => {
+      const retryAfter =
+        refusal === Refusals.address_refused
+          ? passage.addressRefusedFor
+          : (passage.limit?.resetSeconds ?? 0);
+      return this.#error(passage, refusalError(refusal, family, null, retryAfter), null, false);
+    };
+    try {
+      this.#caches.refresh();
+      const refusal = await this.#from(passage, 0, this.#readSteps);
+      if (refusal !== null) return refused(refusal);
+      const outcome = await request.respond(passage.principal as Principal, passage.resource);
+      if ('refusal' in outcome) return refused(outcome.refusal);
+      return this.#answer(passage, 200, [...(outcome.headers ?? [])], outcome.body, null, false);
+    } catch (error) {
+      const unavailable = error instanceof StoreUnavailableError;
+      request.log.error({ err: error }, 'request failed');
+      return refused(unavailable ? Refusals.store_unavailable : Refusals.internal);
+    }
+  }
+
+  readonly #limitReads: Step<ReadRequest> = (passage) => {
+    const decision = this.#readLimiter.consume((passage.principal as Principal).keyId);
+    const counted = (limit: RateLimitDecision): Refusal | null => {
+      passage.limit = limit;
+      return limit.allowed ? null : Refusals.rate_limited;
+    };
+    return decision instanceof Promise ? decision.then(counted) : counted(decision);
+  };
+
+  readonly #checkReadAccess: Step<ReadRequest> = (passage) => {
+    const { route, resourceId } = passage.request;
+    return route.machine ? this.#admitMachine(passage, route.family.type, resourceId) : null;
+  };
+
+  /** The machine, if the key may reach it; unknown and foreign ids alike → 403. */
+  #admitMachine(
+    passage: Passage<KeyRequestFacts>,
+    type: ResourceType,
+    resourceId: string,
+  ): MaybePromise<Refusal | null> {
+    if (!isValidId(resourceId)) return Refusals.resource_denied;
+    const found = this.#caches.resource(type, resourceId);
+    const checked = (resource: ResourceRecord | undefined): Refusal | null => {
+      if (resource === undefined || !canAccess(passage.principal as Principal, resource)) {
+        return Refusals.resource_denied;
+      }
+      passage.resource = resource;
+      return null;
+    };
+    return found instanceof Promise ? found.then(checked) : checked(found);
+  }
+
   /** Runs the steps from `index` on, synchronously until one of them waits. */
-  #from(passage: Passage, index: number): MaybePromise<Refusal | null> {
-    for (let i = index; i < this.#steps.length; i += 1) {
-      const step = this.#steps[i] as Step;
+  #from<R extends KeyRequestFacts>(
+    passage: Passage<R>,
+    index: number,
+    steps: readonly Step<R>[],
+  ): MaybePromise<Refusal | null> {
+    for (let i = index; i < steps.length; i += 1) {
+      const step = steps[i] as Step<R>;
       const outcome = step(passage);
       if (outcome instanceof Promise) {
-        return outcome.then((refusal) => refusal ?? this.#from(passage, i + 1));
+        return outcome.then((refusal) => refusal ?? this.#from(passage, i + 1, steps));
       }
       if (outcome !== null) return outcome;
     }
     return null;
   }
 
-  readonly #checkAddress: Step = (passage) => {
+  readonly #checkAddress: Step<KeyRequestFacts> = (passage) => {
     // Free while no address is refused: the client address is not even worked out.
     if (this.#failures === undefined || !this.#failures.active) return null;
     const seconds = this.#failures.refusalSeconds(passage.request.clientAddress());
@@ -204,7 +330,7 @@ export class PowerPipeline {
     return Refusals.address_refused;
   };
 
-  readonly #authenticate: Step = (passage) => {
+  readonly #authenticate: Step<KeyRequestFacts> = (passage) => {
     const { authorization } = passage.request;
     const principal = this.#authenticator.authenticate(authorization);
     const admitted = (found: Principal | null): MaybePromise<Refusal | null> => {
@@ -218,7 +344,7 @@ export class PowerPipeline {
     return principal instanceof Promise ? principal.then(admitted) : admitted(principal);
   };
 
-  readonly #checkAllowlist: Step = (passage) => {
+  readonly #checkAllowlist: Step<KeyRequestFacts> = (passage) => {
     const allows = (passage.principal as Principal).allowsAddress;
     if (allows === null) return null;
     const address = passage.request.clientAddress();
@@ -258,16 +384,7 @@ export class PowerPipeline {
 
   readonly #checkAccess: Step = (passage) => {
     const { route, resourceId } = passage.request;
-    if (!isValidId(resourceId)) return Refusals.resource_denied;
-    const found = this.#caches.resource(route.family.type, resourceId);
-    const checked = (resource: ResourceRecord | undefined): Refusal | null => {
-      if (resource === undefined || !canAccess(passage.principal as Principal, resource)) {
-        return Refusals.resource_denied;
-      }
-      passage.resource = resource;
-      return null;
-    };
-    return found instanceof Promise ? found.then(checked) : checked(found);
+    return this.#admitMachine(passage, route.family.type, resourceId);
   };
 
   readonly #checkScope: Step = (passage) =>
@@ -297,9 +414,12 @@ export class PowerPipeline {
   #settle(passage: Passage, refusal: Refusal | null): MaybePromise<PowerAnswer> {
     if (refusal !== null) return this.#refused(passage, refusal);
     const { route, resourceId } = passage.request;
-    const entry = this.#entry(passage, 200, null);
+    const actionId = newActionId();
+    const entry = this.#entry(passage, 200, null, actionId);
+    // The published body stays as it is; the handle to follow the action is in `Location`.
+    const location = ['location', `${route.family.basePath}/${resourceId}/actions/${actionId}`];
     return this.#audit.record(entry).then(
-      () => this.#answer(passage, 200, [], route.success(resourceId), entry, true),
+      () => this.#answer(passage, 200, location, route.success(resourceId), entry, true),
       (thrown: unknown) => this.#failed(passage, thrown),
     );
   }
@@ -356,6 +476,9 @@ export class PowerPipeline {
 
   #errorOf(passage: Passage, refusal: Refusal): ApiError {
     const { family, action } = passage.request.route;
+    if (refusal === Refusals.provider_failed) {
+      return Errors.providerRefused(passage.trace?.reason ?? 'provider_rejected');
+    }
     const retryAfter =
       refusal === Refusals.address_refused
         ? passage.addressRefusedFor
@@ -363,7 +486,7 @@ export class PowerPipeline {
     return refusalError(refusal, family, action, retryAfter);
   }
 
-  #entry(passage: Passage, status: number, error: string | null): AuditEntry {
+  #entry(passage: Passage, status: number, error: string | null, actionId?: string): AuditEntry {
     const { request } = passage;
     return auditEntryOf({
       requestId: request.requestId,
@@ -374,11 +497,12 @@ export class PowerPipeline {
       trace: passage.trace,
       status,
       error,
+      ...(actionId === undefined ? {} : { actionId }),
     });
   }
 
   #error(
-    passage: Passage,
+    passage: Passage<KeyRequestFacts>,
     error: ApiError,
     audit: AuditEntry | null,
     audited: boolean,
@@ -389,7 +513,7 @@ export class PowerPipeline {
   }
 
   #answer(
-    passage: Passage,
+    passage: Passage<KeyRequestFacts>,
     status: number,
     headers: string[],
     body: string,

@@ -25,6 +25,10 @@ export type ProviderFailure =
   | 'auth'
   | 'not_found'
   | 'conflict'
+  /** The machine is not running, and the action needs it to be (a reset of a stopped VPS). */
+  | 'not_running'
+  /** The machine is suspended by the back-end (unpaid, locked by its operator). */
+  | 'suspended'
   | 'rejected'
   | 'upstream_error'
   | 'unsupported';

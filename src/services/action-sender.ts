@@ -1,6 +1,11 @@
-import type { PowerAction } from '../domain/power.js';
+import type { PowerAction, ProviderReason } from '../domain/power.js';
 import type { ProviderCallObserver } from '../metrics/observers.js';
-import type { PowerContext, PowerOutcome, PowerProvider } from '../providers/provider.js';
+import type {
+  PowerContext,
+  PowerOutcome,
+  PowerProvider,
+  ProviderFailure,
+} from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { SecretError } from '../secrets/secret-error.js';
 import type { ResourceRecord } from '../store/store.js';
@@ -11,6 +16,8 @@ export interface ProviderTrace {
   upstreamStatus: number | null;
   upstreamDetail: string | null;
   taskRef: string | null;
+  /** Why the action was not taken, as the client may be told; `null` while it was. */
+  reason: ProviderReason | null;
 }
 
 export const emptyTrace = (): ProviderTrace => ({
@@ -18,7 +25,31 @@ export const emptyTrace = (): ProviderTrace => ({
   upstreamStatus: null,
   upstreamDetail: null,
   taskRef: null,
+  reason: null,
 });
+
+/** What a client is told of a back-end's refusal. */
+export const reasonOf = (failure: ProviderFailure): ProviderReason => {
+  switch (failure) {
+    case 'unreachable':
+    case 'tls':
+      return 'provider_unreachable';
+    case 'timeout':
+      return 'provider_timeout';
+    case 'conflict':
+      return 'machine_busy';
+    case 'not_running':
+      return 'machine_not_running';
+    case 'suspended':
+      return 'machine_suspended';
+    case 'auth':
+    case 'not_found':
+    case 'rejected':
+    case 'upstream_error':
+    case 'unsupported':
+      return 'provider_rejected';
+  }
+};
 
 /**
  * Sends an admitted power action to the provider of its machine, and notes in the trace what the
@@ -58,6 +89,7 @@ export class ActionSender {
     trace.upstreamStatus = outcome.upstreamStatus;
     if (!outcome.accepted) {
       trace.upstreamDetail = `${outcome.failure}: ${outcome.detail}`;
+      trace.reason = reasonOf(outcome.failure);
       logger.warn(
         {
           provider: resource.provider,
@@ -93,11 +125,13 @@ export class ActionSender {
     } catch (error) {
       if (!(error instanceof SecretError)) throw error;
       trace.upstreamDetail = `credential unavailable: ${error.message}`;
+      trace.reason = 'provider_unreachable';
       logger.error({ provider: name, err: error }, 'provider credential cannot be opened');
       return null;
     }
     if (provider === undefined) {
       trace.upstreamDetail = 'provider is not registered';
+      trace.reason = 'provider_unreachable';
       logger.error({ provider: name }, 'resource points at a missing provider');
       return null;
     }

@@ -105,6 +105,11 @@ export interface AuditEntry {
   readonly upstreamStatus: number | null;
   readonly upstreamDetail: string | null;
   readonly taskRef: string | null;
+  /**
+   * The handle of the action an accepted request started: its row in the actions table is
+   * written in the same commit as this entry.
+   */
+  readonly actionId?: string | null;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -149,6 +154,56 @@ export interface PruneBatch {
   readonly deleted: number;
   /** `false` when another instance is pruning right now: nothing was done. */
   readonly acquired: boolean;
+}
+
+/** Where an action stands: accepted by the back-end, on its way, or ended. */
+export type ActionStatus = 'requested' | 'in_progress' | 'succeeded' | 'failed' | 'timed_out';
+
+/** An accepted power action, as its caller can follow it. */
+export interface ActionRecord {
+  readonly id: string;
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  readonly customerId: string;
+  readonly keyId: string;
+  readonly action: PowerAction;
+  readonly provider: string | null;
+  readonly taskRef: string | null;
+  readonly status: ActionStatus;
+  /** A stable code of heo-power's when the action did not succeed; never upstream text. */
+  readonly error: string | null;
+  readonly requestedAt: number;
+  readonly finishedAt: number | null;
+}
+
+/** Where a page of a machine's actions ends: the last action it holds. */
+export interface ActionPosition {
+  readonly requestedAt: number;
+  readonly id: string;
+}
+
+export interface ActionPage {
+  readonly actions: readonly ActionRecord[];
+  /** Where the next page starts, or `null` when this one is the last. */
+  readonly next: ActionPosition | null;
+}
+
+export interface ActionQuery {
+  /** Only actions requested at or after this time (the machine's `assignedAt`). */
+  readonly since: number;
+  readonly limit: number;
+  /** Only actions older than this position (the previous page's `next`). */
+  readonly after?: ActionPosition;
+}
+
+export interface ActionStore {
+  get(
+    resourceType: ResourceType,
+    resourceId: string,
+    id: string,
+  ): Promise<ActionRecord | undefined>;
+  /** A machine's actions, newest first. */
+  list(resourceType: ResourceType, resourceId: string, query: ActionQuery): Promise<ActionPage>;
 }
 
 /** A change an operator made (provider, resource or key), written with the change itself. */
@@ -351,6 +406,7 @@ export interface Store {
   readonly resources: ResourceStore;
   readonly keys: KeyStore;
   readonly audit: AuditStore;
+  readonly actions: ActionStore;
   readonly operatorLog: OperatorLogStore;
   readonly changes: ChangeFeed;
   migrationStatus(): Promise<MigrationStatus>;

@@ -22,6 +22,20 @@ export const expectError = (
   expectJson(res);
 };
 
+/** The published 502 and, beside its envelope, why the back-end did not take the action. */
+export const expectProviderError = (res: LightMyRequestResponse, reason: string): void => {
+  expect({ status: res.statusCode, body: res.body }).toEqual({
+    status: 502,
+    body: JSON.stringify({
+      success: false,
+      error: 'provider_error',
+      message: 'Failed to send action',
+      reason,
+    }),
+  });
+  expectJson(res);
+};
+
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
 /**

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, errorBody, expectError, expectJson } from '../helpers/expect-http.js';
+import {
+  bearer,
+  errorBody,
+  expectError,
+  expectJson,
+  expectProviderError,
+} from '../helpers/expect-http.js';
 import { FAMILY_CASES, SUCCESS_MESSAGES } from '../helpers/families.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
@@ -155,12 +161,12 @@ describe.each(BACKENDS)('on $name', (backend) => {
           `/${family.name === 'vps' ? 'vps_broken' : 'srv_broken'}/start`,
           power,
         );
-        expectError(res, 502, 'provider_error', 'Failed to send action');
+        expectProviderError(res, 'provider_rejected');
       });
 
       it('answers when the provider does not answer in time', async () => {
         const res = await post(`/${family.name === 'vps' ? 'vps_slow' : 'srv_slow'}/stop`, power);
-        expectError(res, 502, 'provider_error', 'Failed to send action');
+        expectProviderError(res, 'provider_timeout');
       });
     });
   });

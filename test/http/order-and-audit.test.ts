@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, expectError } from '../helpers/expect-http.js';
+import { bearer, expectError, expectProviderError } from '../helpers/expect-http.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
@@ -90,11 +90,9 @@ describe.each(BACKENDS)('on $name', (backend) => {
         'confirmation_required',
         'Reset requires force=true',
       );
-      expectError(
+      expectProviderError(
         await post(service, `${VPS}/vps_broken/reset?force=true`, bearer(power)),
-        502,
-        'provider_error',
-        'Failed to send action',
+        'provider_rejected',
       );
     });
   });

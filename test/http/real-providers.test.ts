@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretKey } from '../../src/secrets/secret-key.js';
 import type { AuditRecord } from '../../src/store/store.js';
-import { bearer, expectError } from '../helpers/expect-http.js';
+import { bearer, expectProviderError } from '../helpers/expect-http.js';
+
 import { FakeProxmox } from '../helpers/fake-proxmox.js';
 import { FakePterodactyl } from '../helpers/fake-pterodactyl.js';
 import { captureLogs } from '../helpers/log-capture.js';
@@ -187,7 +188,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
           message: `proxy failure for PVEAPIToken=${PVE_TOKEN_ID}=${PVE_SECRET}\n`,
         }),
       });
-      expectError(await post(`${VPS}/vps_q/start`), 502, 'provider_error', 'Failed to send action');
+      expectProviderError(await post(`${VPS}/vps_q/start`), 'provider_rejected');
       const audit = await lastAudit();
       expect(audit).toMatchObject({
         status: 502,
@@ -201,44 +202,29 @@ describe.each(BACKENDS)('on $name', (backend) => {
     });
 
     it('answers 502 to a reset of a stopped VM, as Proxmox refuses it', async () => {
-      expectError(
-        await post(`${VPS}/vps_q/reset?force=true`),
-        502,
-        'provider_error',
-        'Failed to send action',
-      );
+      expectProviderError(await post(`${VPS}/vps_q/reset?force=true`), 'machine_not_running');
       expect(await lastAudit()).toMatchObject({
         upstreamStatus: 500,
-        upstreamDetail: 'conflict: reset: 500 VM 100 not running',
+        upstreamDetail: 'not_running: reset: 500 VM 100 not running',
       });
     });
 
     it('answers 502 when the panel refuses a suspended server', async () => {
       const [server] = panel.servers;
       if (server) server.status = 'suspended';
-      expectError(
-        await post(`${GAME}/srv_g/start`),
-        502,
-        'provider_error',
-        'Failed to send action',
-      );
+      expectProviderError(await post(`${GAME}/srv_g/start`), 'machine_suspended');
       expect(await lastAudit()).toMatchObject({
         status: 502,
         provider: 'panel',
         upstreamStatus: 409,
         upstreamDetail:
-          'conflict: start: 409 ServerStateConflictException: This server is currently suspended and the functionality requested is unavailable.',
+          'suspended: start: 409 ServerStateConflictException: This server is currently suspended and the functionality requested is unavailable.',
       });
     });
 
     it('answers 502 when the provider does not answer in time, having sent the action once', async () => {
       panel.intercept = () => 'hang';
-      expectError(
-        await post(`${GAME}/srv_g/restart`),
-        502,
-        'provider_error',
-        'Failed to send action',
-      );
+      expectProviderError(await post(`${GAME}/srv_g/restart`), 'provider_timeout');
       expect(await lastAudit()).toMatchObject({
         status: 502,
         upstreamStatus: null,
@@ -254,7 +240,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
         `${PVE_TOKEN_ID}=00000000-0000-4000-8000-000000000000`,
         actor,
       );
-      expectError(await post(`${VPS}/vps_q/start`), 502, 'provider_error', 'Failed to send action');
+      expectProviderError(await post(`${VPS}/vps_q/start`), 'provider_rejected');
       expect(await lastAudit()).toMatchObject({
         upstreamStatus: 401,
         upstreamDetail:
@@ -286,7 +272,7 @@ describe.each(BACKENDS)('on $name', (backend) => {
           url: `${VPS}/vps_q/start`,
           headers: bearer(key),
         });
-        expectError(res, 502, 'provider_error', 'Failed to send action');
+        expectProviderError(res, 'provider_unreachable');
         await other.container.audit.flush();
         const [audit] = await other.store.audit.list({ limit: 1 });
         expect(audit?.upstreamDetail).toMatch(

@@ -48,6 +48,13 @@ const comparable = (res: LightMyRequestResponse, form: Form) => {
   const headers: Record<string, unknown> = { ...res.headers };
   delete headers['x-request-id'];
   delete headers.date;
+  if (typeof headers.location === 'string') {
+    // Each accepted action has a handle of its own; its place is the same.
+    expect(headers.location).toMatch(/\/actions\/act_[A-Za-z0-9]{20}$/);
+    headers.location = headers.location
+      .replace(/act_[A-Za-z0-9]{20}$/, 'act_ID')
+      .replaceAll(TAG[form], 'FORM');
+  }
   for (const name of ['ratelimit-reset', 'retry-after']) {
     if (headers[name] !== undefined) {
       expect(Number(headers[name])).toBeGreaterThanOrEqual(1);

@@ -144,7 +144,7 @@ describe('the Proxmox VE adapter, on the wire', () => {
     const guest = fake.guest('pve1', 'lxc', 101);
     if (guest) guest.status = 'stopped';
     const outcome = await power('pve1/lxc/101', 'reset');
-    expect(outcome).toMatchObject({ accepted: false, failure: 'conflict', upstreamStatus: 500 });
+    expect(outcome).toMatchObject({ accepted: false, failure: 'not_running', upstreamStatus: 500 });
     expect(outcome.accepted ? '' : outcome.detail).toBe(
       'reset (hard stop, then start): stop: 500 CT 101 not running',
     );
@@ -172,7 +172,7 @@ describe('the Proxmox VE adapter, on the wire', () => {
       'a QEMU reset of a stopped VM',
       'pve1/qemu/100',
       'reset',
-      'conflict',
+      'not_running',
       500,
       'reset: 500 VM 100 not running',
     ],

@@ -90,7 +90,7 @@ describe('the Pterodactyl / Pelican adapter, on the wire', () => {
         server.status = 'suspended';
       },
       PANEL_KEY,
-      'conflict',
+      'suspended',
       409,
       'start: 409 ServerStateConflictException: This server is currently suspended and the functionality requested is unavailable.',
     ],

@@ -53,6 +53,7 @@ describe('graceful shutdown on SIGTERM', () => {
       success: false,
       error: 'provider_error',
       message: 'Failed to send action',
+      reason: 'provider_timeout',
     });
     await client.close();
     expect(await exited).toBe(0);

@@ -141,6 +141,11 @@ export interface ErrorResponseOptions {
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
 
+const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  reason:
+    "Why the back-end did not take the action, as a stable code (never the back-end's own words).",
+};
+
 /**
  * A documented error status: the envelope, the codes it may carry, every case as a named example
  * with the exact body, and the headers those errors set.
@@ -164,6 +169,15 @@ export const errorResponse = (
       headers[documented.name] = documented.schema(value);
     }
   }
+  // Fields some errors add beside the envelope (the 502's `reason`), with every value they take.
+  const extra: Record<string, JsonSchema> = {};
+  for (const field of unique(cases.flatMap((c) => Object.keys(c.error.fields)))) {
+    extra[field] = {
+      type: 'string',
+      enum: unique(cases.flatMap((c) => c.error.fields[field] ?? [])),
+      description: FIELD_DESCRIPTIONS[field] ?? 'A stable, machine-readable detail.',
+    };
+  }
   return {
     'x-response-description': description,
     [COMPONENT]: name,
@@ -177,6 +191,7 @@ export const errorResponse = (
         description: 'A stable, machine-readable code.',
       },
       message: { type: 'string', description: 'A human-readable explanation.' },
+      ...extra,
     },
     additionalProperties: false,
     'x-examples': Object.fromEntries(

@@ -1,6 +1,6 @@
 import type { FastifySchema } from 'fastify';
 import { Errors } from '../api-errors.js';
-import type { PowerAction, PowerFamily } from '../../domain/power.js';
+import type { PowerAction, PowerFamily, ProviderReason } from '../../domain/power.js';
 import {
   confirmationRequired,
   deniedError,
@@ -41,6 +41,16 @@ export const powerOperationId = (family: PowerFamily, action: PowerAction): stri
 /** The component name of a family's success body: `VpsPowerResult`, `GameServerPowerResult`. */
 export const powerResultName = (family: PowerFamily): string =>
   `${FAMILY_NAMES[family.type]}PowerResult`;
+
+/** Every `reason` of a 502, and what it means. */
+export const PROVIDER_REASONS: readonly (readonly [ProviderReason, string])[] = [
+  ['machine_not_running', 'The machine is not running (e.g. a reset of a stopped VPS)'],
+  ['machine_busy', 'The machine is busy or locked (another task, a backup, a migration)'],
+  ['machine_suspended', 'The machine is suspended by its back-end'],
+  ['provider_unreachable', 'The back-end could not be reached'],
+  ['provider_timeout', 'The back-end did not answer in time (the action may still happen)'],
+  ['provider_rejected', 'The back-end refused the action'],
+];
 
 /** A Retry-After for the document's 429 example; the real value is what is left of the window. */
 const EXAMPLE_RETRY_AFTER = 30;
@@ -256,8 +266,13 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
         { rateLimited: true },
       ),
       502: errorResponse(
-        'The back-end did not accept the action: it refused, was unreachable, timed out or failed.',
-        [{ name: 'provider_error', summary: 'Back-end failure', error: Errors.providerError() }],
+        'The back-end did not accept the action: it refused, was unreachable, timed out or failed. ' +
+          '`reason` says which, as a stable code.',
+        PROVIDER_REASONS.map(([reason, summary]) => ({
+          name: reason,
+          summary,
+          error: Errors.providerRefused(reason),
+        })),
         { rateLimited: true },
       ),
       503: errorResponse(

@@ -44,8 +44,9 @@ export const failureOf = (status: number, message: string): ProviderFailure => {
   if (status === 500) {
     if (/does not exist|unable to find configuration file|no such (vm|ct|guest)/i.test(message))
       return 'not_found';
-    if (/locked|not running|already running|is paused|is a template/i.test(message))
-      return 'conflict';
+    if (/locked \(suspended\)/i.test(message)) return 'suspended';
+    if (/not running/i.test(message)) return 'not_running';
+    if (/locked|already running|is paused|is a template/i.test(message)) return 'conflict';
   }
   return 'upstream_error';
 };

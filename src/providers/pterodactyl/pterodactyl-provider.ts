@@ -56,7 +56,9 @@ export class PterodactylProvider implements PowerProvider {
     if (reply.status === 204 || reply.status === 202) return accepted(null, reply.status);
     const detail = this.#redact(describe(reply));
     const failure =
-      reply.status >= 300 && reply.status < 400 ? 'upstream_error' : failureOf(reply.status);
+      reply.status >= 300 && reply.status < 400
+        ? 'upstream_error'
+        : failureOf(reply.status, detail);
     return refused(failure, `${action}: ${detail}`, reply.status);
   }
 

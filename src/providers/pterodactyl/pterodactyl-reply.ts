@@ -19,10 +19,11 @@ export const errorsOf = (reply: HttpReply): string => {
   return reply.statusText;
 };
 
-export const failureOf = (status: number): ProviderFailure => {
+/** What kind of refusal an error answer is; a 409's text tells a suspended server apart. */
+export const failureOf = (status: number, message = ''): ProviderFailure => {
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
+  if (status === 409) return /currently suspended/i.test(message) ? 'suspended' : 'conflict';
   if (status === 400 || status === 422 || status === 429) return 'rejected';
   return 'upstream_error';
 };

@@ -4,6 +4,7 @@ import * as keyAllowlists from './0002-key-allowlists.js';
 import * as auditFences from './0003-audit-fences.js';
 import * as machineAssignment from './0004-machine-assignment.js';
 import * as auditIndexes from './0005-audit-indexes.js';
+import * as actions from './0006-actions.js';
 
 export interface Migration {
   readonly version: number;
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: '0003-audit-fences', up: auditFences.up },
   { version: 4, name: '0004-machine-assignment', up: machineAssignment.up },
   { version: 5, name: '0005-audit-indexes', up: auditIndexes.up },
+  { version: 6, name: '0006-actions', up: actions.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

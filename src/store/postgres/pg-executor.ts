@@ -3,7 +3,14 @@ import { type ClientBase, type Pool, type PoolClient, type QueryResult, TypeOver
 import { BoundedCache } from '../../lib/bounded-cache.js';
 import { StoreUnavailableError } from '../errors.js';
 import { CommitCallbacks } from '../sql/commit-callbacks.js';
-import type { SqlCapabilities, SqlExecutor, SqlParam, SqlRow, SqlValue } from '../sql/executor.js';
+import type {
+  SqlBatch,
+  SqlCapabilities,
+  SqlExecutor,
+  SqlParam,
+  SqlRow,
+  SqlValue,
+} from '../sql/executor.js';
 import { isConnectionFailure, translatePgError } from './pg-errors.js';
 
 export const POSTGRES_CAPABILITIES: SqlCapabilities = {
@@ -131,6 +138,12 @@ abstract class PgStatements implements SqlExecutor {
   async runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
     await this.transaction(async (tx) => {
       for (const row of rows) await tx.run(sql, row);
+    });
+  }
+
+  async runBatches(batches: readonly SqlBatch[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      for (const batch of batches) for (const row of batch.rows) await tx.run(batch.sql, row);
     });
   }
 }

@@ -1,5 +1,11 @@
 import type { PowerAction, ResourceType } from '../../domain/power.js';
 import { batchTime } from '../audit-batch.js';
+import {
+  actionColumns,
+  actionParams,
+  INSERT_ACTION_COLUMNS,
+  INSERT_ACTION_ROW,
+} from './actions.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -65,8 +71,11 @@ const INSERT_AUDIT_COLUMNS = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}
  * longer than that is long given up on by TCP.
  */
 const FENCE_ROW = 'INSERT INTO audit_fences (batch) VALUES (?)';
-const INSERT_FENCED = `WITH fence AS (${FENCE_ROW}) ${INSERT_AUDIT_COLUMNS}`;
-const INSERT_FENCED_PRUNING = `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}) ${INSERT_AUDIT_COLUMNS}`;
+/** With the batch's action rows (`0005-actions`), in the same statement and so the same commit. */
+const WITH_ACTIONS = `acted AS (${INSERT_ACTION_COLUMNS})`;
+const INSERT_WITH_ACTIONS = `WITH ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
+const INSERT_FENCED = `WITH fence AS (${FENCE_ROW}), ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
+const INSERT_FENCED_PRUNING = `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
 const FENCE_BATCHES =
   'INSERT INTO audit_fences (batch) SELECT unnest(?::text[]) ON CONFLICT (batch) DO NOTHING';
 const FENCE_LIFETIME_MS = 60 * 60 * 1000;
@@ -84,6 +93,16 @@ const RECENT_ROWS = `id > (SELECT COALESCE(MAX(id), 0) FROM audit_log) - ${AMEND
 export const AMEND_AUDIT_ROW = `UPDATE audit_log SET status = ?, error = ? WHERE ${RECENT_ROWS} AND request_id = ? AND key_id = ? AND at = ? AND status = 200`;
 
 export const AMEND_AUDIT_COLUMNS = `UPDATE audit_log SET status = ?, error = ? FROM unnest(?::text[], ?::text[], ?::bigint[]) AS amended(request_id, key_id, at) WHERE audit_log.${RECENT_ROWS} AND audit_log.request_id = amended.request_id AND audit_log.key_id = amended.key_id AND audit_log.at = amended.at AND audit_log.status = 200`;
+
+/** The action rows of the entries that started an action. */
+export const actionRowsOf = (entries: readonly AuditEntry[]): SqlValue[][] => {
+  const rows: SqlValue[][] = [];
+  for (const entry of entries) {
+    const row = actionParams(entry);
+    if (row !== null) rows.push(row);
+  }
+  return rows;
+};
 
 export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.at,
@@ -157,15 +176,24 @@ export class SqlAuditStore implements AuditStore {
   ): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(auditParams);
+    const actions = actionRowsOf(entries);
     if (this.db.capabilities.batchInsert === 'per-row') {
       // SQLite: a statement never outlives the decision to give it up, so no fence is needed.
-      await this.db.runBatch(INSERT_AUDIT_ROW, rows);
+      if (actions.length === 0) await this.db.runBatch(INSERT_AUDIT_ROW, rows);
+      else
+        await this.db.runBatches([
+          { sql: INSERT_AUDIT_ROW, rows },
+          { sql: INSERT_ACTION_ROW, rows: actions },
+        ]);
       return;
     }
-    const columns = AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null));
+    const columns = [
+      ...actionColumns(actions),
+      ...AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
+    ];
     // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
     if (batch === undefined) {
-      await this.db.run(INSERT_AUDIT_COLUMNS, columns, signal);
+      await this.db.run(INSERT_WITH_ACTIONS, columns, signal);
       return;
     }
     const now = Date.now();

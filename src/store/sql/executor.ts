@@ -1,6 +1,12 @@
 export type SqlValue = string | number | null;
 /** A statement parameter: a value, or a whole column of values (PostgreSQL arrays only). */
 export type SqlParam = SqlValue | readonly SqlValue[];
+
+/** One statement and the rows it runs once for each. */
+export interface SqlBatch {
+  readonly sql: string;
+  readonly rows: readonly (readonly SqlValue[])[];
+}
 export type SqlRow = Record<string, unknown>;
 
 /**
@@ -55,6 +61,8 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly SqlParam[], signal?: AbortSignal): Promise<number>;
   /** Runs one statement once per parameter row, all in one transaction. */
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Several statements, each once per row of its own, in one transaction. */
+  runBatches(batches: readonly SqlBatch[]): Promise<void>;
   /** Runs `work` in a transaction. `work` must only use `tx` and await nothing else. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /**

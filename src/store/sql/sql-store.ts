@@ -1,4 +1,5 @@
 import type { ChangeFeed, MigrationStatus, Store, StoreDialect } from '../store.js';
+import { SqlActionStore } from './actions.js';
 import { SqlAuditStore } from './audit.js';
 import { bumpConfigVersion, type ChangeSignal } from './change-signal.js';
 import type { SqlExecutor } from './executor.js';
@@ -37,6 +38,7 @@ export const createSqlStore = (parts: SqlStoreParts): Store => {
     resources: new SqlResourceStore(db, signal),
     keys: new SqlKeyStore(db, signal),
     audit: new SqlAuditStore(db),
+    actions: new SqlActionStore(db),
     operatorLog: new SqlOperatorLogStore(db),
     changes: parts.changes,
     migrationStatus: (): Promise<MigrationStatus> => readMigrationStatus(db),

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { INSERT_ACTION_ROW } from '../sql/actions.js';
 import { INSERT_AUDIT_ROW } from '../sql/audit.js';
 import type { SqlValue } from '../sql/executor.js';
 import { openSqliteDatabase } from './sqlite-database.js';
@@ -11,6 +12,8 @@ import { openSqliteDatabase } from './sqlite-database.js';
 export interface AuditBatchMessage {
   readonly id: number;
   readonly rows: readonly (readonly SqlValue[])[];
+  /** The action rows the batch's accepted entries started, committed with them. */
+  readonly actions: readonly (readonly SqlValue[])[];
 }
 
 export interface AuditAckMessage {
@@ -25,19 +28,22 @@ const { path } = workerData as { readonly path: string };
 // pause by pause, and never past its deadline, which a wait inside SQLite would not count.
 const db = openSqliteDatabase({ path, synchronous: 'FULL', busyTimeoutMs: 0 });
 // Prepared on the first batch: the thread may start before the schema is migrated.
-let appendAll: ((rows: readonly (readonly SqlValue[])[]) => void) | undefined;
+type Rows = readonly (readonly SqlValue[])[];
+let appendAll: ((rows: Rows, actions: Rows) => void) | undefined;
 const prepare = () => {
   const insert = db.prepare(INSERT_AUDIT_ROW);
-  return db.transaction((rows: readonly (readonly SqlValue[])[]) => {
+  const insertAction = db.prepare(INSERT_ACTION_ROW);
+  return db.transaction((rows: Rows, actions: Rows) => {
     for (const row of rows) insert.run(...row);
+    for (const row of actions) insertAction.run(...row);
   });
 };
 
-port.on('message', ({ id, rows }: AuditBatchMessage) => {
+port.on('message', ({ id, rows, actions }: AuditBatchMessage) => {
   let ack: AuditAckMessage;
   try {
     appendAll ??= prepare();
-    appendAll(rows);
+    appendAll(rows, actions);
     ack = { id };
   } catch (error) {
     const code = (error as { code?: unknown }).code;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
-import { auditParams } from '../sql/audit.js';
+import { actionRowsOf, auditParams } from '../sql/audit.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -72,7 +72,11 @@ export class FsyncAuditStore implements AuditStore {
     );
     this.#inFlight.add(settled);
     void settled.then(() => this.#inFlight.delete(settled));
-    const message: AuditBatchMessage = { id, rows: entries.map(auditParams) };
+    const message: AuditBatchMessage = {
+      id,
+      rows: entries.map(auditParams),
+      actions: actionRowsOf(entries),
+    };
     this.#worker.postMessage(message);
     return done;
   }

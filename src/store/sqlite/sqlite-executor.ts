@@ -7,7 +7,14 @@ import {
   StoreUnavailableError,
 } from '../errors.js';
 import { CommitCallbacks } from '../sql/commit-callbacks.js';
-import type { SqlCapabilities, SqlExecutor, SqlParam, SqlRow, SqlValue } from '../sql/executor.js';
+import type {
+  SqlBatch,
+  SqlCapabilities,
+  SqlExecutor,
+  SqlParam,
+  SqlRow,
+  SqlValue,
+} from '../sql/executor.js';
 
 export const SQLITE_CAPABILITIES: SqlCapabilities = {
   bigint: 'INTEGER',
@@ -48,6 +55,10 @@ export class SqliteExecutor implements SqlExecutor {
     string,
     Transaction<(rows: readonly (readonly SqlValue[])[]) => void>
   >(64);
+  readonly #multiBatches = new BoundedCache<
+    string,
+    Transaction<(batches: readonly SqlBatch[]) => void>
+  >(16);
   readonly #afterCommit = new CommitCallbacks();
 
   constructor(db: Database) {
@@ -114,6 +125,31 @@ export class SqliteExecutor implements SqlExecutor {
         this.#batches.set(sql, batch);
       }
       batch(rows);
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
+  }
+
+  async runBatches(batches: readonly SqlBatch[]): Promise<void> {
+    this.runBatchesSync(batches);
+  }
+
+  /** The synchronous form; one transaction function per list of statements, built once. */
+  runBatchesSync(batches: readonly SqlBatch[]): void {
+    const key = batches.map((batch) => batch.sql).join('\u0000');
+    try {
+      let run = this.#multiBatches.get(key);
+      if (run === undefined) {
+        const statements = batches.map((batch) => this.prepare(batch.sql));
+        run = this.#db.transaction((all: readonly SqlBatch[]) => {
+          all.forEach((batch, index) => {
+            const statement = statements[index] as Statement;
+            for (const row of batch.rows) statement.run(...row);
+          });
+        });
+        this.#multiBatches.set(key, run);
+      }
+      run(batches);
     } catch (error) {
       throw translateSqliteError(error);
     }

@@ -190,6 +190,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hosting/cloud/vps-custom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The VPSs this key reaches
+         * @description Every VPS the key may act on or read, sorted by ID, a page at a time. A `read` or `power` key.
+         */
+        get: operations["listVpss"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosting/cloud/vps-custom/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A VPS's actions
+         * @description The power actions of the VPS, newest first, since it came to its current customer. A `read` or `power` key.
+         */
+        get: operations["listVpsActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One action of a VPS
+         * @description An action by the handle its 200 gave in `Location`. A `read` or `power` key.
+         */
+        get: operations["getVpsAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosting/game/power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The game servers this key reaches
+         * @description Every game server the key may act on or read, sorted by ID, a page at a time. A `read` or `power` key.
+         */
+        get: operations["listGameServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosting/game/power/{server_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A game server's actions
+         * @description The power actions of the game server, newest first, since it came to its current customer. A `read` or `power` key.
+         */
+        get: operations["listGameServerActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosting/game/power/{server_id}/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One action of a game server
+         * @description An action by the handle its 200 gave in `Location`. A `read` or `power` key.
+         */
+        get: operations["getGameServerAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -228,6 +348,11 @@ export interface components {
             error: "provider_error";
             /** @description A human-readable explanation. */
             message: string;
+            /**
+             * @description Why the back-end did not take the action, as a stable code (never the back-end's own words).
+             * @enum {string}
+             */
+            reason?: "machine_not_running" | "machine_busy" | "machine_suspended" | "provider_unreachable" | "provider_timeout" | "provider_rejected";
         };
         BadRequestError: {
             /** @enum {boolean} */
@@ -250,6 +375,55 @@ export interface components {
             error: "unauthorized" | "insufficient_scope" | "forbidden";
             /** @description A human-readable explanation. */
             message: string;
+        };
+        GameServerAction: {
+            /** @enum {boolean} */
+            success: true;
+            action_id: string;
+            /** @enum {string} */
+            action: "start" | "stop" | "restart" | "kill";
+            server_id: string;
+            /**
+             * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+             * @enum {string}
+             */
+            status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** @description A stable code of heo-power when the action did not succeed, else null. */
+            error: string | null;
+        };
+        GameServerActionList: {
+            /** @enum {boolean} */
+            success: true;
+            actions: {
+                action_id: string;
+                /** @enum {string} */
+                action: "start" | "stop" | "restart" | "kill";
+                server_id: string;
+                /**
+                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @enum {string}
+                 */
+                status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                /** Format: date-time */
+                requested_at: string;
+                /** Format: date-time */
+                finished_at: string | null;
+                /** @description A stable code of heo-power when the action did not succeed, else null. */
+                error: string | null;
+            }[];
+            next_cursor: string | null;
+        };
+        GameServerList: {
+            /** @enum {boolean} */
+            success: true;
+            servers: {
+                server_id: string;
+            }[];
+            next_cursor: string | null;
         };
         GameServerPowerResult: {
             /** @enum {boolean} */
@@ -356,6 +530,55 @@ export interface components {
             error: "unsupported_media_type";
             /** @description A human-readable explanation. */
             message: string;
+        };
+        VpsAction: {
+            /** @enum {boolean} */
+            success: true;
+            action_id: string;
+            /** @enum {string} */
+            action: "start" | "stop" | "reset";
+            vps_id: string;
+            /**
+             * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+             * @enum {string}
+             */
+            status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** @description A stable code of heo-power when the action did not succeed, else null. */
+            error: string | null;
+        };
+        VpsActionList: {
+            /** @enum {boolean} */
+            success: true;
+            actions: {
+                action_id: string;
+                /** @enum {string} */
+                action: "start" | "stop" | "reset";
+                vps_id: string;
+                /**
+                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @enum {string}
+                 */
+                status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                /** Format: date-time */
+                requested_at: string;
+                /** Format: date-time */
+                finished_at: string | null;
+                /** @description A stable code of heo-power when the action did not succeed, else null. */
+                error: string | null;
+            }[];
+            next_cursor: string | null;
+        };
+        VpsList: {
+            /** @enum {boolean} */
+            success: true;
+            vps: {
+                vps_id: string;
+            }[];
+            next_cursor: string | null;
         };
         VpsPowerResult: {
             /** @enum {boolean} */
@@ -747,7 +970,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -993,7 +1216,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -1248,7 +1471,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -1494,7 +1717,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -1740,7 +1963,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -1986,7 +2209,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -2241,7 +2464,7 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerError"];
                 };
             };
-            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. */
+            /** @description The back-end did not accept the action: it refused, was unreachable, timed out or failed. `reason` says which, as a stable code. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -2258,6 +2481,762 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BadGatewayError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listVpss: {
+        parameters: {
+            query?: {
+                /** @description Page size, a whole number from 1 to 100 (default 20). */
+                limit?: string;
+                /** @description The `next_cursor` of the previous page, as it was given (opaque). */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the key's VPSs. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VpsList"];
+                };
+            };
+            /** @description A `limit` that is not a whole number from 1 to 100, or a `cursor` this API did not give out. */
+            400: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The VPS is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listVpsActions: {
+        parameters: {
+            query?: {
+                /** @description Page size, a whole number from 1 to 100 (default 20). */
+                limit?: string;
+                /** @description The `next_cursor` of the previous page, as it was given (opaque). */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path: {
+                /**
+                 * @description The VPS ID. An ID that is unknown or outside the key's scope gets the same 403.
+                 * @example vps_123
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the VPS's actions. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VpsActionList"];
+                };
+            };
+            /** @description A `limit` that is not a whole number from 1 to 100, or a `cursor` this API did not give out. */
+            400: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The VPS is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    getVpsAction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path: {
+                /**
+                 * @description The VPS ID. An ID that is unknown or outside the key's scope gets the same 403.
+                 * @example vps_123
+                 */
+                id: string;
+                /** @description The handle of the action (`act_…`). */
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The action, as far as heo-power knows. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VpsAction"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The VPS is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The VPS has no such action (or had it before it came to its current customer). */
+            404: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listGameServers: {
+        parameters: {
+            query?: {
+                /** @description Page size, a whole number from 1 to 100 (default 20). */
+                limit?: string;
+                /** @description The `next_cursor` of the previous page, as it was given (opaque). */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the key's game servers. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GameServerList"];
+                };
+            };
+            /** @description A `limit` that is not a whole number from 1 to 100, or a `cursor` this API did not give out. */
+            400: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The game server is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listGameServerActions: {
+        parameters: {
+            query?: {
+                /** @description Page size, a whole number from 1 to 100 (default 20). */
+                limit?: string;
+                /** @description The `next_cursor` of the previous page, as it was given (opaque). */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path: {
+                /**
+                 * @description The game server ID. An ID that is unknown or outside the key's scope gets the same 403.
+                 * @example srv_123
+                 */
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the game server's actions. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GameServerActionList"];
+                };
+            };
+            /** @description A `limit` that is not a whole number from 1 to 100, or a `cursor` this API did not give out. */
+            400: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The game server is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    getGameServerAction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path: {
+                /**
+                 * @description The game server ID. An ID that is unknown or outside the key's scope gets the same 403.
+                 * @example srv_123
+                 */
+                server_id: string;
+                /** @description The handle of the action (`act_…`). */
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The action, as far as heo-power knows. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GameServerAction"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The game server is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The game server has no such action (or had it before it came to its current customer). */
+            404: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */

@@ -1,0 +1,81 @@
+import type { PowerFamily } from '../domain/power.js';
+import { Refusals, type Refusal } from '../domain/refusal.js';
+import type { ActionPosition, ActionRecord } from '../store/store.js';
+
+/**
+ * The bodies of the read routes, and their paging: a page size from 1 to 100 (default 20) and
+ * an opaque cursor, base64url text of where the previous page ended.
+ */
+
+export const DEFAULT_PAGE = 20;
+export const MAX_PAGE = 100;
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** One action as the API shows it (`vps_id` or `server_id` after its family). */
+export const actionView = (
+  family: PowerFamily,
+  action: ActionRecord,
+): Record<string, string | null> => ({
+  action_id: action.id,
+  action: action.action,
+  [family.idField]: action.resourceId,
+  status: action.status,
+  requested_at: iso(action.requestedAt),
+  finished_at: iso(action.finishedAt),
+  error: action.error,
+});
+
+export const actionJson = (family: PowerFamily, action: ActionRecord): string =>
+  JSON.stringify({ success: true, ...actionView(family, action) });
+
+/** `?limit=`: absent is the default; anything but a whole number from 1 to 100 is refused. */
+export const pageSize = (query: Readonly<Record<string, unknown>>): number | Refusal => {
+  const raw = query.limit;
+  if (raw === undefined) return DEFAULT_PAGE;
+  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,2}$/.test(raw)) return Refusals.invalid_limit;
+  const size = Number(raw);
+  return size <= MAX_PAGE ? size : Refusals.invalid_limit;
+};
+
+const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+const decode = (text: unknown): unknown => {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 512) return undefined;
+  try {
+    return JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+export const actionCursor = (position: ActionPosition): string =>
+  encode({ a: [position.requestedAt, position.id] });
+
+/** `undefined` without a cursor; a refusal for one this API did not give out. */
+export const actionPosition = (text: unknown): ActionPosition | undefined | Refusal => {
+  if (text === undefined) return undefined;
+  const value = decode(text) as { a?: unknown } | undefined;
+  const pair = value?.a;
+  if (
+    Array.isArray(pair) &&
+    pair.length === 2 &&
+    Number.isSafeInteger(pair[0]) &&
+    typeof pair[1] === 'string'
+  ) {
+    return { requestedAt: pair[0] as number, id: pair[1] };
+  }
+  return Refusals.invalid_cursor;
+};
+
+export const machineCursor = (id: string): string => encode({ m: id });
+
+export const machineAfter = (text: unknown): string | undefined | Refusal => {
+  if (text === undefined) return undefined;
+  const value = decode(text) as { m?: unknown } | undefined;
+  return typeof value?.m === 'string' ? value.m : Refusals.invalid_cursor;
+};
+
+const REFUSALS: ReadonlySet<unknown> = new Set(Object.values(Refusals));
+
+export const isRefusal = (value: unknown): value is Refusal => REFUSALS.has(value);

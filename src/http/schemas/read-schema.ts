@@ -1,0 +1,237 @@
+import type { FastifySchema } from 'fastify';
+import type { PowerFamily } from '../../domain/power.js';
+import { Refusals } from '../../domain/refusal.js';
+import { Errors } from '../api-errors.js';
+import { deniedError, refusalError } from '../power-answers.js';
+import { DEFAULT_PAGE, MAX_PAGE } from '../read-answers.js';
+import {
+  BEARER_AUTH,
+  COMPONENT,
+  errorResponse,
+  type JsonSchema,
+  rateLimitHeaders,
+  requestHeaders,
+  requestIdHeader,
+} from './common.js';
+import { familyTag } from './power-schema.js';
+
+const NAMES: { readonly [type in PowerFamily['type']]: string } = {
+  vps: 'Vps',
+  game: 'GameServer',
+};
+
+export type ReadRouteName = 'listMachines' | 'listActions' | 'getAction';
+
+const ACTION_STATUSES = ['requested', 'in_progress', 'succeeded', 'failed', 'timed_out'];
+
+const machineParam = (family: PowerFamily): JsonSchema => ({
+  [family.pathParam]: {
+    type: 'string',
+    description: `The ${family.noun} ID. An ID that is unknown or outside the key's scope gets the same 403.`,
+    examples: [family.exampleId],
+  },
+});
+
+const pageQuery: JsonSchema = {
+  type: 'object',
+  properties: {
+    limit: {
+      type: 'string',
+      pattern: '^[1-9][0-9]{0,2}$',
+      description: `Page size, a whole number from 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE}).`,
+    },
+    cursor: {
+      type: 'string',
+      description: 'The `next_cursor` of the previous page, as it was given (opaque).',
+    },
+  },
+};
+
+const actionProperties = (family: PowerFamily): JsonSchema => ({
+  action_id: { type: 'string', pattern: '^act_[A-Za-z0-9]{20}$' },
+  action: { type: 'string', enum: [...family.actions] },
+  [family.idField]: { type: 'string' },
+  status: {
+    type: 'string',
+    enum: ACTION_STATUSES,
+    description:
+      '`requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.',
+  },
+  requested_at: { type: 'string', format: 'date-time' },
+  finished_at: { type: ['string', 'null'], format: 'date-time' },
+  error: {
+    type: ['string', 'null'],
+    description: 'A stable code of heo-power when the action did not succeed, else null.',
+  },
+});
+
+const ACTION_FIELDS = ['action_id', 'action', 'status', 'requested_at', 'finished_at', 'error'];
+
+const headers = { 'X-Request-Id': requestIdHeader, ...rateLimitHeaders };
+
+const common = (family: PowerFamily, description: string) =>
+  ({
+    401: errorResponse(
+      'No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key.',
+      [{ name: 'unauthorized', summary: 'No valid API key', error: Errors.unauthenticated() }],
+    ),
+    403: errorResponse(
+      `The ${family.noun} is not within the key's scope or does not exist (the same answer for both).`,
+      [{ name: 'denied', summary: description, error: deniedError(family) }],
+      { rateLimited: true },
+    ),
+    429: errorResponse(
+      'The key is over its limit of reads (counted apart from its power actions), or the client ' +
+        'address has used up its budget of failed authentications.',
+      [{ name: 'rate_limited', summary: 'Over the read limit', error: Errors.rateLimited(30) }],
+      { rateLimited: true },
+    ),
+    503: errorResponse(
+      'The store is unreachable or did not answer in time; try again after `Retry-After`.',
+      [
+        {
+          name: 'service_unavailable',
+          summary: 'Store unreachable',
+          error: Errors.serviceUnavailable(),
+        },
+      ],
+    ),
+  }) as const;
+
+const badPage = (family: PowerFamily) =>
+  errorResponse(
+    'A `limit` that is not a whole number from 1 to 100, or a `cursor` this API did not give out.',
+    [
+      {
+        name: 'invalid_limit',
+        summary: 'Bad limit',
+        error: refusalError(Refusals.invalid_limit, family, null, 0),
+      },
+      {
+        name: 'invalid_cursor',
+        summary: 'Bad cursor',
+        error: refusalError(Refusals.invalid_cursor, family, null, 0),
+      },
+    ],
+    { rateLimited: true },
+  );
+
+/** The schema of a read route of a family, with a stable operation id. */
+export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): FastifySchema => {
+  const noun = family.noun;
+  const base = {
+    tags: [familyTag(family)],
+    security: [{ [BEARER_AUTH]: [] }],
+    headers: requestHeaders,
+  };
+  const one = {
+    type: 'object',
+    required: [family.pathParam],
+    properties: machineParam(family),
+  };
+  if (name === 'listMachines') {
+    const field = family.type === 'vps' ? 'vps' : 'servers';
+    return {
+      ...base,
+      operationId: `list${NAMES[family.type]}s`,
+      summary: `The ${noun}s this key reaches`,
+      description: `Every ${noun} the key may act on or read, sorted by ID, a page at a time. A \`read\` or \`power\` key.`,
+      querystring: pageQuery,
+      response: {
+        200: {
+          'x-response-description': `A page of the key's ${noun}s.`,
+          [COMPONENT]: `${NAMES[family.type]}List`,
+          type: 'object',
+          required: ['success', field, 'next_cursor'],
+          properties: {
+            success: { type: 'boolean', const: true },
+            [field]: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: [family.idField],
+                properties: { [family.idField]: { type: 'string' } },
+              },
+            },
+            next_cursor: { type: ['string', 'null'] },
+          },
+          additionalProperties: false,
+          headers,
+        },
+        400: badPage(family),
+        ...common(family, `Not used: this route names no ${noun}`),
+      },
+    };
+  }
+  if (name === 'listActions') {
+    return {
+      ...base,
+      operationId: `list${NAMES[family.type]}Actions`,
+      summary: `A ${noun}'s actions`,
+      description: `The power actions of the ${noun}, newest first, since it came to its current customer. A \`read\` or \`power\` key.`,
+      params: one,
+      querystring: pageQuery,
+      response: {
+        200: {
+          'x-response-description': `A page of the ${noun}'s actions.`,
+          [COMPONENT]: `${NAMES[family.type]}ActionList`,
+          type: 'object',
+          required: ['success', 'actions', 'next_cursor'],
+          properties: {
+            success: { type: 'boolean', const: true },
+            actions: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: [...ACTION_FIELDS, family.idField],
+                properties: actionProperties(family),
+              },
+            },
+            next_cursor: { type: ['string', 'null'] },
+          },
+          additionalProperties: false,
+          headers,
+        },
+        400: badPage(family),
+        ...common(family, `The ${noun} is not within the key's scope`),
+      },
+    };
+  }
+  return {
+    ...base,
+    operationId: `get${NAMES[family.type]}Action`,
+    summary: `One action of a ${noun}`,
+    description: `An action by the handle its 200 gave in \`Location\`. A \`read\` or \`power\` key.`,
+    params: {
+      ...one,
+      required: [family.pathParam, 'action_id'],
+      properties: {
+        ...machineParam(family),
+        action_id: { type: 'string', description: 'The handle of the action (`act_…`).' },
+      },
+    },
+    response: {
+      200: {
+        'x-response-description': 'The action, as far as heo-power knows.',
+        [COMPONENT]: `${NAMES[family.type]}Action`,
+        type: 'object',
+        required: ['success', ...ACTION_FIELDS, family.idField],
+        properties: { success: { type: 'boolean', const: true }, ...actionProperties(family) },
+        additionalProperties: false,
+        headers,
+      },
+      404: errorResponse(
+        `The ${noun} has no such action (or had it before it came to its current customer).`,
+        [
+          {
+            name: 'not_found',
+            summary: 'No such action',
+            error: refusalError(Refusals.action_not_found, family, null, 0),
+          },
+        ],
+        { rateLimited: true },
+      ),
+      ...common(family, `The ${noun} is not within the key's scope`),
+    },
+  };
+};
