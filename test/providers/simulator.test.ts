@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PowerAction } from '../../src/domain/power.js';
-import { type MachineState, plan } from '../../src/providers/simulator/machine.js';
+import { type SimulatedState, plan } from '../../src/providers/simulator/machine.js';
 import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
 import { captureLogs } from '../helpers/log-capture.js';
 
 const target = (ref: string) => ({ resourceType: 'vps' as const, resourceId: ref, ref });
 
 describe('simulator power semantics', () => {
-  it.each<[MachineState, PowerAction, string]>([
+  it.each<[SimulatedState, PowerAction, string]>([
     ['stopped', 'start', 'move starting→running'],
     ['running', 'start', 'already'],
     ['starting', 'start', 'already'],
