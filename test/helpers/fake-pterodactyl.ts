@@ -234,12 +234,14 @@ export class FakePterodactyl extends FakeProvider {
       return this.#validation('The selected signal is invalid.', 'in');
     }
     // Wings runs the action in the background; starting a running server is silently ignored.
-    if (signal === 'start' && server.state === 'offline') this.#move(server, 'starting', ['running']);
+    if (signal === 'start' && server.state === 'offline')
+      this.#move(server, 'starting', ['running']);
     if (signal === 'restart') {
       if (server.state === 'offline') this.#move(server, 'starting', ['running']);
       else this.#move(server, 'stopping', ['offline', 'starting', 'running']);
     }
-    if (signal === 'stop' && server.state !== 'offline') this.#move(server, 'stopping', ['offline']);
+    if (signal === 'stop' && server.state !== 'offline')
+      this.#move(server, 'stopping', ['offline']);
     if (signal === 'kill') this.#move(server, 'offline', []);
     return { status: 204 };
   }
@@ -340,8 +342,9 @@ export class FakePterodactyl extends FakeProvider {
     }
     window.used++;
     if (window.used <= limit) return undefined;
-    const resetAt = Math.ceil((window.startedAt + 60_000) / 1_000);
-    const retryAfter = Math.max(1, resetAt - Math.floor(now / 1_000));
+    // Laravel: Retry-After is the seconds until the window ends, X-RateLimit-Reset that moment.
+    const retryAfter = Math.max(1, Math.ceil((window.startedAt + 60_000 - now) / 1_000));
+    const resetAt = Math.floor(now / 1_000) + retryAfter;
     const reply = this.#json(
       429,
       {

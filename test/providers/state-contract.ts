@@ -141,7 +141,10 @@ export const runStateContract = (name: string, open: () => Promise<ProviderWorld
 
     it('answers a timeout when the upstream never answers', async () => {
       const target = world.hang(await world.machine('stopped'));
-      expect(await state(world.provider, target)).toMatchObject({ read: false, failure: 'timeout' });
+      expect(await state(world.provider, target)).toMatchObject({
+        read: false,
+        failure: 'timeout',
+      });
     });
 
     it('answers "unreachable" when the connection is refused', async (test) => {

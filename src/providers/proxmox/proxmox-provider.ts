@@ -53,7 +53,11 @@ const API = '/api2/json';
 const MAX_POLLS = 1_000;
 
 /** Why an authentication or permission answer came, for operators. */
-const explain = (status: number, message: string, privilege = 'VM.PowerMgmt on the guest'): string => {
+const explain = (
+  status: number,
+  message: string,
+  privilege = 'VM.PowerMgmt on the guest',
+): string => {
   const said = message === '' ? `${status}` : `${status} ${message}`;
   if (status === 401) return `${said}: the API token was not accepted (wrong, deleted or expired)`;
   if (status === 403) return `${said}: the token lacks a privilege (${privilege})`;

@@ -55,6 +55,7 @@ export const guestStateOf = (type: GuestType, data: unknown): GuestState | null 
   const qmp = type === 'qemu' ? (text(fields.qmpstatus) ?? 'running') : 'running';
   return {
     state: QMP_STATES[qmp] ?? 'unknown',
-    detail: type === 'qemu' ? `status running, qmpstatus ${qmp}${locked}` : `status running${locked}`,
+    detail:
+      type === 'qemu' ? `status running, qmpstatus ${qmp}${locked}` : `status running${locked}`,
   };
 };
