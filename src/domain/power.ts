@@ -1,6 +1,22 @@
 export type ResourceType = 'vps' | 'game';
 export type PowerAction = 'start' | 'stop' | 'reset' | 'restart' | 'kill';
 
+/**
+ * A machine's power state as heo-power reports it, whatever the back-end calls it: `paused` is a
+ * machine that exists in memory but does not run (a paused or suspended VM), `unknown` a state the
+ * back-end reported but that means none of the others (an I/O error, a panic, a value never seen).
+ */
+export type MachineState = 'running' | 'stopped' | 'starting' | 'stopping' | 'paused' | 'unknown';
+
+export const MACHINE_STATES: readonly MachineState[] = [
+  'running',
+  'stopped',
+  'starting',
+  'stopping',
+  'paused',
+  'unknown',
+];
+
 export const RESOURCE_TYPES: readonly ResourceType[] = ['vps', 'game'];
 
 /**

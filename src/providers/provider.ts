@@ -1,4 +1,4 @@
-import type { PowerAction, ResourceType } from '../domain/power.js';
+import type { MachineState, PowerAction, ResourceType } from '../domain/power.js';
 import type { Log, Logger } from '../logger.js';
 import type { SecretSealer } from '../secrets/secret-box.js';
 import type { JsonObject, ProviderRecord } from '../store/store.js';
@@ -31,7 +31,9 @@ export type ProviderFailure =
   | 'suspended'
   | 'rejected'
   | 'upstream_error'
-  | 'unsupported';
+  | 'unsupported'
+  /** The back-end asked to slow down (HTTP 429); see `retryAfterMs`. */
+  | 'rate_limited';
 
 export interface PowerAccepted {
   readonly accepted: true;
@@ -54,6 +56,52 @@ export interface PowerRefused {
 
 export type PowerOutcome = PowerAccepted | PowerRefused;
 
+/** A machine's power state, read from its provider. */
+export interface StateRead {
+  readonly read: true;
+  readonly state: MachineState;
+  /** What the provider reported, redacted (e.g. `status running, qmpstatus paused`): for logs. */
+  readonly detail: string | null;
+}
+
+/**
+ * Why a read (a state, a task) gave no answer. Like a refusal, it goes to logs and audit records
+ * only, never to customers.
+ */
+export interface ReadFailed {
+  readonly read: false;
+  readonly failure: ProviderFailure;
+  readonly upstreamStatus: number | null;
+  /** What went wrong upstream, redacted: safe for the log and the audit record. */
+  readonly detail: string;
+  /**
+   * How long the back-end asked to wait before the next call (a 429's `Retry-After`), when it
+   * said; a poller backs off at least this long.
+   */
+  readonly retryAfterMs?: number;
+}
+
+export type StateOutcome = StateRead | ReadFailed;
+
+/** The task still runs. */
+export interface TaskRunning {
+  readonly read: true;
+  readonly done: false;
+}
+
+/** The task has ended, well or not. */
+export interface TaskEnded {
+  readonly read: true;
+  readonly done: true;
+  /** It did what it was started for (Proxmox: exit status `OK` or `WARNINGS: n`). */
+  readonly ok: boolean;
+  /** How it ended, redacted (Proxmox: the exit status, e.g. `VM 100 already running`). */
+  readonly detail: string | null;
+}
+
+/** Check `read` first: a failed read has no `done`. */
+export type TaskOutcome = TaskRunning | TaskEnded | ReadFailed;
+
 export interface ProbeResult {
   readonly ok: boolean;
   /** Why the check failed, when it did. */
@@ -69,6 +117,13 @@ export interface ProbeResult {
 export interface PowerProvider {
   readonly type: ProviderType;
   power(target: PowerTarget, action: PowerAction, context: PowerContext): Promise<PowerOutcome>;
+  /** One read of the machine's current power state; failures are values. */
+  state(target: PowerTarget, context: PowerContext): Promise<StateOutcome>;
+  /**
+   * One look at a task the provider started for an action (`PowerAccepted.taskRef`): still
+   * running, or ended and how. Only back-ends with tasks have it (Proxmox, the simulator).
+   */
+  followTask?(target: PowerTarget, taskRef: string, context: PowerContext): Promise<TaskOutcome>;
   /** A harmless call that checks reachability and credentials. */
   probe(): Promise<ProbeResult>;
   close(): Promise<void>;
@@ -136,3 +191,28 @@ export const refused = (
   detail: string,
   upstreamStatus: number | null = null,
 ): PowerRefused => ({ accepted: false, failure, upstreamStatus, detail });
+
+export const stateRead = (state: MachineState, detail: string | null = null): StateRead => ({
+  read: true,
+  state,
+  detail,
+});
+
+export const readFailed = (
+  failure: ProviderFailure,
+  detail: string,
+  upstreamStatus: number | null = null,
+  retryAfterMs?: number,
+): ReadFailed =>
+  retryAfterMs === undefined
+    ? { read: false, failure, upstreamStatus, detail }
+    : { read: false, failure, upstreamStatus, detail, retryAfterMs };
+
+export const TASK_RUNNING: TaskRunning = Object.freeze({ read: true, done: false });
+
+export const taskEnded = (ok: boolean, detail: string | null): TaskEnded => ({
+  read: true,
+  done: true,
+  ok,
+  detail,
+});

@@ -11,6 +11,11 @@ import type { TestTls } from './tls.js';
  * token authentication with empty-bodied 401s, `additionalProperties: 0` parameter checking,
  * asynchronous tasks with UPIDs, synchronous 500s for containers already in the asked state, and
  * 501 for the reset containers do not have. It rejects what the real one rejects.
+ *
+ * `status/current` shows what a real guest shows while a task works on it: a QEMU start is
+ * `running` with `qmpstatus: prelaunch` until its task ends; a shutdown or stop still shows the guest
+ * running until then; a container shows its old status until then. Tasks run for `taskPolls`
+ * polls of their status, or, with `taskMs`, for that long.
  */
 export type GuestType = 'qemu' | 'lxc';
 export type GuestStatus = 'running' | 'stopped';
@@ -19,7 +24,12 @@ export interface FakeGuest {
   readonly node: string;
   readonly type: GuestType;
   readonly vmid: number;
+  /** Where the guest is, or is heading once its running task ends. */
   status: GuestStatus;
+  /** QEMU's run state to report while running (`paused`, `suspended`…); `status` when unset. */
+  qmpstatus?: string;
+  /** The guest's lock (`backup`, `migrate`, `suspended` for a VM hibernated to disk…). */
+  lock?: string;
 }
 
 export interface FakeToken {
@@ -28,6 +38,8 @@ export interface FakeToken {
   readonly secret: string;
   /** Holds VM.PowerMgmt (else power calls get 403). */
   readonly power: boolean;
+  /** Holds VM.Audit (else `status/current` gets 403). */
+  readonly audit: boolean;
 }
 
 interface Task {
@@ -37,6 +49,10 @@ interface Task {
   readonly id: string;
   readonly tokenId: string;
   readonly exitstatus: string;
+  /** The power command, and the guest's status before it. */
+  readonly command: string;
+  readonly from: GuestStatus;
+  readonly startedAt: number;
   /** Polls left that answer `running`. */
   pollsLeft: number;
 }
@@ -48,6 +64,8 @@ export interface FakeProxmoxOptions {
   readonly omitMessage?: boolean;
   /** How many status polls a new task answers `running` before it is `stopped`. */
   readonly taskPolls?: number;
+  /** Instead of counting polls, a task runs this long (ms) after it was started. */
+  readonly taskMs?: number;
 }
 
 /** Parameters each power endpoint accepts (`additionalProperties => 0`), and their types. */
@@ -99,6 +117,9 @@ export class FakeProxmox extends FakeProvider {
   readonly tokens: FakeToken[] = [];
   readonly tasks = new Map<string, Task>();
   readonly #options: FakeProxmoxOptions;
+  /** The latest task of each guest (`node/type/vmid`). */
+  readonly #guestTasks = new Map<string, Task>();
+  #nextTaskError: string | undefined;
   #pid = 0x3a1b2;
 
   constructor(options: FakeProxmoxOptions = {}) {
@@ -125,9 +146,17 @@ export class FakeProxmox extends FakeProvider {
     return guest;
   }
 
-  addToken(id: string, secret: string, power = true): string {
-    this.tokens.push({ id, secret, power });
+  addToken(id: string, secret: string, power = true, audit = true): string {
+    this.tokens.push({ id, secret, power, audit });
     return `${id}=${secret}`;
+  }
+
+  /**
+   * The next task forked ends with this exit status (e.g. `VM is locked (backup)`) and leaves its
+   * guest as it was, as a task that dies does.
+   */
+  failNextTask(exitstatus: string): void {
+    this.#nextTaskError = exitstatus;
   }
 
   guest(node: string, type: GuestType, vmid: number): FakeGuest | undefined {
@@ -164,6 +193,12 @@ export class FakeProxmox extends FakeProvider {
           status: g.status,
         })),
       );
+    }
+    const current = /^\/nodes\/([^/]+)\/(qemu|lxc)\/([^/]+)\/status\/current$/.exec(path);
+    if (current?.[1] !== undefined && current[3] !== undefined) {
+      if (request.method !== 'GET')
+        return this.#error(501, `Method '${request.method} ${path}' not implemented`);
+      return this.#current(token, current[1], current[2] as GuestType, current[3]);
     }
     const task = /^\/nodes\/([^/]+)\/tasks\/([^/]+)\/status$/.exec(path);
     if (request.method === 'GET' && task?.[1] !== undefined && task[2] !== undefined) {
@@ -235,6 +270,42 @@ export class FakeProxmox extends FakeProvider {
     const vmid = Number(vmidText);
     if (!token.power)
       return this.#error(403, `Permission check failed (/vms/${vmid}, VM.PowerMgmt)`);
+    const guest = this.#findGuest(node, type, vmid);
+    if (!('vmid' in guest)) return guest;
+    const label = type === 'qemu' ? 'VM' : 'CT';
+    const running = guest.status === 'running';
+    // Synchronous refusals, raised before a task is forked.
+    if (type === 'lxc' && command === 'start' && running)
+      return this.#error(500, `CT ${vmid} already running`);
+    if (type === 'lxc' && (command === 'stop' || command === 'shutdown') && !running)
+      return this.#error(500, `CT ${vmid} not running`);
+    if (command === 'reset' && !running) return this.#error(500, `${label} ${vmid} not running`);
+    // The task's outcome: QEMU start of a running VM fails inside the task.
+    let exitstatus = this.#nextTaskError ?? 'OK';
+    this.#nextTaskError = undefined;
+    const from = guest.status;
+    if (type === 'qemu' && command === 'start' && running)
+      exitstatus = `VM ${vmid} already running`;
+    else if (exitstatus !== 'OK') {
+      // The task dies: the guest stays as it was.
+    } else if (command === 'start') guest.status = 'running';
+    else if (command === 'stop' || command === 'shutdown') guest.status = 'stopped';
+    const upid = this.#newTask(
+      node,
+      TASK_TYPES[type][command] ?? command,
+      String(vmid),
+      token.id,
+      exitstatus,
+      command,
+      from,
+    );
+    const task = this.tasks.get(upid);
+    if (task !== undefined) this.#guestTasks.set(`${node}/${type}/${vmid}`, task);
+    return this.#ok(upid);
+  }
+
+  /** The guest, or the error Proxmox gives when the node or the guest is not there. */
+  #findGuest(node: string, type: GuestType, vmid: number): FakeGuest | FakeReply {
     if (!this.guests.some((g) => g.node === node)) {
       return this.#error(
         500,
@@ -249,23 +320,58 @@ export class FakeProxmox extends FakeProvider {
           : `nodes/${node}/lxc/${vmid}.conf`;
       return this.#error(500, `Configuration file '${file}' does not exist`);
     }
-    const label = type === 'qemu' ? 'VM' : 'CT';
-    const running = guest.status === 'running';
-    // Synchronous refusals, raised before a task is forked.
-    if (type === 'lxc' && command === 'start' && running)
-      return this.#error(500, `CT ${vmid} already running`);
-    if (type === 'lxc' && (command === 'stop' || command === 'shutdown') && !running)
-      return this.#error(500, `CT ${vmid} not running`);
-    if (command === 'reset' && !running) return this.#error(500, `${label} ${vmid} not running`);
-    // The task's outcome: QEMU start of a running VM fails inside the task.
-    let exitstatus = 'OK';
-    if (type === 'qemu' && command === 'start' && running)
-      exitstatus = `VM ${vmid} already running`;
-    else if (command === 'start') guest.status = 'running';
-    else if (command === 'stop' || command === 'shutdown') guest.status = 'stopped';
-    return this.#ok(
-      this.#newTask(node, TASK_TYPES[type][command] ?? command, String(vmid), token.id, exitstatus),
-    );
+    return guest;
+  }
+
+  /** `GET …/status/current`: needs VM.Audit; what a guest shows, its running task included. */
+  #current(token: FakeToken, node: string, type: GuestType, vmidText: string): FakeAnswer {
+    if (!/^[1-9][0-9]{2,8}$/.test(vmidText)) {
+      return this.#error(400, 'Parameter verification failed.', {
+        vmid: 'invalid format - value does not look like a valid VM ID',
+      });
+    }
+    const vmid = Number(vmidText);
+    if (!token.audit) return this.#error(403, `Permission check failed (/vms/${vmid}, VM.Audit)`);
+    const guest = this.#findGuest(node, type, vmid);
+    if (!('vmid' in guest)) return guest;
+    let status: GuestStatus = guest.status;
+    let qmpstatus = guest.qmpstatus ?? guest.status;
+    const task = this.#guestTasks.get(`${node}/${type}/${vmid}`);
+    if (task !== undefined && this.#isRunning(task, false)) {
+      const starting = task.command === 'start' && task.exitstatus === 'OK';
+      // QEMU is launched before the guest runs; a container shows its old status meanwhile.
+      status = starting && type === 'qemu' ? 'running' : task.from;
+      qmpstatus = starting ? 'prelaunch' : task.from;
+    }
+    const up = status === 'running';
+    return this.#ok({
+      vmid,
+      name: `guest-${vmid}`,
+      status,
+      ...(type === 'qemu' ? { qmpstatus } : {}),
+      ...(up ? { pid: 41_234, uptime: 3_605 } : { uptime: 0 }),
+      cpus: 2,
+      cpu: up ? 0.013 : 0,
+      maxmem: 2_147_483_648,
+      mem: up ? 734_003_200 : 0,
+      maxdisk: 34_359_738_368,
+      diskread: 0,
+      diskwrite: 0,
+      netin: 0,
+      netout: 0,
+      ha: { managed: 0 },
+      ...(guest.lock === undefined ? {} : { lock: guest.lock }),
+      ...(type === 'qemu' ? { agent: 1 } : {}),
+    });
+  }
+
+  /** Whether a task still runs; a poll of its status (`consume`) counts against `taskPolls`. */
+  #isRunning(task: Task, consume: boolean): boolean {
+    if (this.#options.taskMs !== undefined)
+      return Date.now() - task.startedAt < this.#options.taskMs;
+    if (task.pollsLeft <= 0) return false;
+    if (consume) task.pollsLeft--;
+    return true;
   }
 
   /** Form-encoded or JSON body, merged with the query string, as pveproxy does. */
@@ -287,7 +393,15 @@ export class FakeProxmox extends FakeProvider {
     return params;
   }
 
-  #newTask(node: string, type: string, id: string, tokenId: string, exitstatus: string): string {
+  #newTask(
+    node: string,
+    type: string,
+    id: string,
+    tokenId: string,
+    exitstatus: string,
+    command: string,
+    from: GuestStatus,
+  ): string {
     this.#pid++;
     const now = Math.floor(Date.now() / 1000);
     const upid = `UPID:${node}:${hex(this.#pid, 8)}:${hex(0x1c2d3e4 + this.#pid, 8)}:${hex(now, 8)}:${type}:${id}:${tokenId}:`;
@@ -298,6 +412,9 @@ export class FakeProxmox extends FakeProvider {
       id,
       tokenId,
       exitstatus,
+      command,
+      from,
+      startedAt: Date.now(),
       pollsLeft: this.#options.taskPolls ?? 1,
     });
     return upid;
@@ -327,10 +444,7 @@ export class FakeProxmox extends FakeProvider {
       user,
       tokenid,
     };
-    if (task.pollsLeft > 0) {
-      task.pollsLeft--;
-      return this.#ok({ ...base, status: 'running' });
-    }
+    if (this.#isRunning(task, true)) return this.#ok({ ...base, status: 'running' });
     return this.#ok({ ...base, status: 'stopped', exitstatus: task.exitstatus });
   }
 

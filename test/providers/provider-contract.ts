@@ -28,6 +28,16 @@ export interface ProviderWorld {
   badCredential?(): PowerProvider;
   /** Makes the upstream drop the connection after receiving the request, without answering. */
   dropConnection?(target: PowerTarget): PowerTarget;
+  /** Secrets the provider holds: they must appear in no detail and no log line. */
+  readonly secrets: readonly string[];
+  /** Moves the upstream's clock on by one transition (for back-ends that move by time). */
+  letTimePass?(): void;
+  /** A machine the upstream does not have (not for the simulator, where any name is one). */
+  missing?(): PowerTarget;
+  /** Makes the upstream answer this machine's calls with 429 and `Retry-After: seconds`. */
+  rateLimit?(target: PowerTarget, seconds: number): PowerTarget;
+  /** Makes the next task the upstream starts end in failure with this text. */
+  failNextTask?(exitstatus: string): void;
   close(): Promise<void>;
 }
 

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PowerAction } from '../../src/domain/power.js';
-import { type MachineState, plan } from '../../src/providers/simulator/machine.js';
+import { type SimulatedState, plan } from '../../src/providers/simulator/machine.js';
 import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
 import { captureLogs } from '../helpers/log-capture.js';
 
 const target = (ref: string) => ({ resourceType: 'vps' as const, resourceId: ref, ref });
 
 describe('simulator power semantics', () => {
-  it.each<[MachineState, PowerAction, string]>([
+  it.each<[SimulatedState, PowerAction, string]>([
     ['stopped', 'start', 'move starting→running'],
     ['running', 'start', 'already'],
     ['starting', 'start', 'already'],
@@ -95,5 +95,66 @@ describe('SimulatorProvider', () => {
     const pending = sim.power(target('hang-1'), 'start', context);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(await pending).toMatchObject({ accepted: false, failure: 'timeout' });
+  });
+
+  it('reads the state a machine has reached, through every transition', async () => {
+    const read = async () => {
+      const outcome = await sim.state(target('s1'));
+      return outcome.read ? outcome.state : outcome.failure;
+    };
+    expect(await read()).toBe('stopped');
+    await sim.power(target('s1'), 'start', context);
+    expect(await read()).toBe('starting');
+    vi.advanceTimersByTime(1_000);
+    expect(await read()).toBe('running');
+    await sim.power(target('s1'), 'stop', context);
+    expect(await read()).toBe('stopping');
+    vi.advanceTimersByTime(1_000);
+    expect(await sim.state(target('s1'))).toEqual({
+      read: true,
+      state: 'stopped',
+      detail: null,
+    });
+  });
+
+  it('follows a task until the last transition of its action', async () => {
+    await sim.power(target('t1'), 'start', context);
+    vi.advanceTimersByTime(1_000);
+    const restart = await sim.power(target('t1'), 'restart', context);
+    const taskRef = restart.accepted ? (restart.taskRef ?? '') : '';
+    expect(await sim.followTask(target('t1'), taskRef)).toEqual({ read: true, done: false });
+    vi.advanceTimersByTime(1_000);
+    expect(await sim.followTask(target('t1'), taskRef)).toEqual({ read: true, done: false });
+    vi.advanceTimersByTime(1_000);
+    expect(await sim.followTask(target('t1'), taskRef)).toEqual({
+      read: true,
+      done: true,
+      ok: true,
+      detail: 'OK',
+    });
+    const already = await sim.power(target('t1'), 'start', context);
+    const alreadyRef = already.accepted ? (already.taskRef ?? '') : '';
+    expect(await sim.followTask(target('t1'), alreadyRef)).toMatchObject({ done: true, ok: true });
+  });
+
+  it('answers unknown tasks, fail- reads and hang- reads with failure values', async () => {
+    expect(await sim.followTask(target('t2'), 'SIM:sim:00000999:start:t2')).toMatchObject({
+      read: false,
+      failure: 'not_found',
+    });
+    const started = await sim.power(target('t3'), 'start', context);
+    const taskRef = started.accepted ? (started.taskRef ?? '') : '';
+    expect(await sim.followTask(target('t4'), taskRef)).toMatchObject({
+      read: false,
+      failure: 'rejected',
+    });
+    expect(await sim.state(target('fail-2'))).toMatchObject({
+      read: false,
+      failure: 'upstream_error',
+      upstreamStatus: 500,
+    });
+    const pending = sim.state(target('hang-2'));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(await pending).toMatchObject({ read: false, failure: 'timeout' });
   });
 });

@@ -73,11 +73,15 @@ class Faults {
 
 export const simulatorWorld = async (family: 'vps' | 'game'): Promise<ProviderWorld> => {
   const logger = captureLogs('silent').logger;
+  // The simulator's clock only moves when the world lets time pass, so states hold still.
+  let clock = Date.now();
+  const transitionMs = 60_000;
   const simulator = new SimulatorProvider({
     name: 'sim',
-    transitionMs: 60_000,
+    transitionMs,
     timeoutMs: 300,
     logger,
+    now: () => clock,
   });
   let calls = 0;
   let machines = 0;
@@ -88,6 +92,8 @@ export const simulatorWorld = async (family: 'vps' | 'game'): Promise<ProviderWo
       calls++;
       return simulator.power(target, action, context);
     },
+    state: (target) => simulator.state(target),
+    followTask: (target, taskRef) => simulator.followTask(target, taskRef),
     probe: () => simulator.probe(),
     close: () => simulator.close(),
   };
@@ -95,10 +101,17 @@ export const simulatorWorld = async (family: 'vps' | 'game'): Promise<ProviderWo
   return {
     family,
     provider,
+    secrets: [],
     machine: async (state) => {
       const t = target(`m-${++machines}`);
-      if (state === 'running') await simulator.power(t, 'start', { requestId: 'setup', logger });
+      if (state === 'running') {
+        await simulator.power(t, 'start', { requestId: 'setup', logger });
+        clock += transitionMs;
+      }
       return t;
+    },
+    letTimePass: () => {
+      clock += transitionMs;
     },
     isUp: (t) => ['running', 'starting'].includes(simulator.machine(t.ref).state),
     powerRequests: () => calls,
@@ -132,6 +145,7 @@ export const proxmoxWorld = async (
     fake,
     family: 'vps',
     provider,
+    secrets: [PVE_SECRET],
     machine: async (state) => {
       const guest = fake.addGuest('pve1', type, ++vmid, state);
       return {
@@ -163,6 +177,17 @@ export const proxmoxWorld = async (
       faults.set(fragment(t), 'reset');
       return t;
     },
+    missing: () => ({ resourceType: 'vps', resourceId: 'vps_gone', ref: `pve1/${type}/999999` }),
+    rateLimit: (t, seconds) => {
+      // Proxmox itself has no rate limit; a reverse proxy in front of it may.
+      faults.set(fragment(t), {
+        status: 429,
+        headers: { 'content-type': 'text/html', 'retry-after': String(seconds) },
+        body: '<html><body><h1>429 Too Many Requests</h1></body></html>',
+      });
+      return t;
+    },
+    failNextTask: (exitstatus) => fake.failNextTask(exitstatus),
     unreachable: () => build(`https://127.0.0.1:${port}`),
     badCredential: () => build(fake.url, '00000000-0000-4000-8000-000000000000'),
     close: async () => {
@@ -193,6 +218,7 @@ export const pterodactylWorld = async (): Promise<ProviderWorld & { fake: FakePt
     fake,
     family: 'game',
     provider,
+    secrets: [PANEL_KEY, PANEL_KEY.slice(16)],
     machine: async (state) => {
       const server = fake.addServer(
         randomUUID(),
@@ -233,6 +259,28 @@ export const pterodactylWorld = async (): Promise<ProviderWorld & { fake: FakePt
     },
     dropConnection: (t) => {
       faults.set(`/servers/${t.ref}/`, 'reset');
+      return t;
+    },
+    missing: () => ({ resourceType: 'game', resourceId: 'srv_gone', ref: randomUUID() }),
+    rateLimit: (t, seconds) => {
+      faults.set(`/servers/${t.ref}/`, {
+        status: 429,
+        headers: {
+          'content-type': 'application/json',
+          'retry-after': String(seconds),
+          'x-ratelimit-limit': '720',
+          'x-ratelimit-remaining': '0',
+        },
+        body: JSON.stringify(
+          {
+            errors: [
+              { code: 'ThrottleRequestsException', status: '429', detail: 'Too Many Attempts.' },
+            ],
+          },
+          null,
+          4,
+        ),
+      });
       return t;
     },
     unreachable: () => build(`https://127.0.0.1:${port}`),

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PowerAction } from '../../domain/power.js';
 import type { Log } from '../../logger.js';
-import { type HttpSettings, ProviderHttp } from '../http/provider-http.js';
+import { type HttpReply, type HttpSettings, ProviderHttp } from '../http/provider-http.js';
 import { redactor } from '../http/redact.js';
+import { retryAfterMsOf } from '../http/retry-after.js';
 import {
   accepted,
   type PowerContext,
@@ -12,10 +13,18 @@ import {
   type PowerTarget,
   type ProbeResult,
   type ProviderFailure,
+  type ReadFailed,
+  readFailed,
   refused,
+  type StateOutcome,
+  stateRead,
+  TASK_RUNNING,
+  taskEnded,
+  type TaskOutcome,
 } from '../provider.js';
 import { dataOf, failureOf, isAlreadyInState, messageOf } from './proxmox-reply.js';
 import { type ApiToken, type GuestRef, nodeOfUpid, parseGuestRef } from './proxmox-ref.js';
+import { guestStateOf } from './proxmox-state.js';
 
 export interface ProxmoxOptions {
   readonly name: string;
@@ -44,12 +53,20 @@ const API = '/api2/json';
 const MAX_POLLS = 1_000;
 
 /** Why an authentication or permission answer came, for operators. */
-const explain = (status: number, message: string): string => {
+const explain = (
+  status: number,
+  message: string,
+  privilege = 'VM.PowerMgmt on the guest',
+): string => {
   const said = message === '' ? `${status}` : `${status} ${message}`;
   if (status === 401) return `${said}: the API token was not accepted (wrong, deleted or expired)`;
-  if (status === 403) return `${said}: the token lacks a privilege (VM.PowerMgmt on the guest)`;
+  if (status === 403) return `${said}: the token lacks a privilege (${privilege})`;
+  if (status === 429) return `${said}: rate limited (by a proxy in front of Proxmox VE)`;
   return said;
 };
+
+/** Exit statuses of a task that did its work (`PVE::Tools::upid_status_is_error`). */
+const isSuccessExit = (exit: string): boolean => exit === 'OK' || /^WARNINGS: \d+$/.test(exit);
 
 /**
  * Proxmox VE over its JSON API with an API token. VPS start is `start`, stop is `shutdown` with
@@ -141,8 +158,63 @@ export class ProxmoxProvider implements PowerProvider {
     };
   }
 
+  async state(target: PowerTarget, context: PowerContext): Promise<StateOutcome> {
+    const guest = parseGuestRef(target.ref);
+    if (guest === null || target.resourceType !== 'vps')
+      return readFailed('rejected', `"${target.ref}" is not a Proxmox guest reference`);
+    const result = await this.#get(
+      `/nodes/${guest.node}/${guest.type}/${guest.vmid}/status/current`,
+    );
+    const outcome = ((): StateOutcome => {
+      if (!result.ok) return readFailed(result.failure, `status: ${result.detail}`);
+      const { reply } = result;
+      if (reply.status !== 200) {
+        const failed = this.#readRefusal(reply, 'VM.Audit on the guest');
+        return { ...failed, detail: `status: ${failed.detail}` };
+      }
+      const read = guestStateOf(guest.type, dataOf(reply));
+      if (read === null) {
+        return readFailed(
+          'upstream_error',
+          'status: unexpected answer (HTTP 200 without a guest status): is this the Proxmox VE API?',
+          200,
+        );
+      }
+      return stateRead(read.state, this.#redact(read.detail));
+    })();
+    if (!outcome.read) this.#logReadFailure(context, target, outcome);
+    return outcome;
+  }
+
+  async followTask(
+    target: PowerTarget,
+    taskRef: string,
+    context: PowerContext,
+  ): Promise<TaskOutcome> {
+    if (nodeOfUpid(taskRef) === null)
+      return readFailed('rejected', `"${taskRef}" is not a Proxmox task id (UPID)`);
+    const task = await this.#readTask(taskRef);
+    if (task.read) return task;
+    const failed = { ...task, detail: `task ${taskRef}: ${task.detail}` };
+    this.#logReadFailure(context, target, failed);
+    return failed;
+  }
+
   async close(): Promise<void> {
     await this.#http.close();
+  }
+
+  #logReadFailure(context: PowerContext, target: PowerTarget, failed: ReadFailed): void {
+    context.logger.debug(
+      {
+        provider: this.#options.name,
+        ref: target.ref,
+        failure: failed.failure,
+        upstreamStatus: failed.upstreamStatus,
+        detail: failed.detail,
+      },
+      'provider read failed',
+    );
   }
 
   async #single(
@@ -232,36 +304,23 @@ export class ProxmoxProvider implements PowerProvider {
   }
 
   async #waitForTask(upid: string, deadline: number): Promise<TaskEnd> {
-    const node = nodeOfUpid(upid) ?? '';
     let pause = this.#options.pollIntervalMs ?? 100;
     for (let poll = 0; poll < MAX_POLLS; poll++) {
-      const result = await this.#get(`/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`);
-      if (!result.ok) {
+      const task = await this.#readTask(upid);
+      if (!task.read) {
         return {
           ok: false,
-          failure: result.failure,
-          detail: `could not be followed: ${result.detail}`,
-          status: null,
+          failure: task.failure,
+          detail: `could not be followed: ${task.detail}`,
+          status: task.upstreamStatus,
         };
       }
-      const { reply } = result;
-      if (reply.status !== 200) {
-        const message = this.#redact(messageOf(reply));
-        return {
-          ok: false,
-          failure: failureOf(reply.status, message),
-          detail: `could not be followed: ${explain(reply.status, message)}`,
-          status: reply.status,
-        };
-      }
-      const task = dataOf(reply) as { status?: unknown; exitstatus?: unknown } | undefined;
-      if (task?.status === 'stopped') {
-        const exit = typeof task.exitstatus === 'string' ? task.exitstatus : 'unknown';
-        if (exit === 'OK' || /^WARNINGS: \d+$/.test(exit)) return { ok: true };
+      if (task.done) {
+        if (task.ok) return { ok: true };
         return {
           ok: false,
           failure: 'upstream_error',
-          detail: `failed: ${this.#redact(exit)}`,
+          detail: `failed: ${task.detail ?? 'unknown'}`,
           status: 200,
         };
       }
@@ -276,6 +335,49 @@ export class ProxmoxProvider implements PowerProvider {
       detail: `did not finish within ${this.#options.http.timeoutMs} ms`,
       status: null,
     };
+  }
+
+  /** One poll of `GET /nodes/{node}/tasks/{upid}/status`; `upid` must be a parsed task id. */
+  async #readTask(upid: string): Promise<TaskOutcome> {
+    const node = nodeOfUpid(upid) ?? '';
+    const result = await this.#get(`/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`);
+    if (!result.ok) return readFailed(result.failure, result.detail);
+    const { reply } = result;
+    if (reply.status !== 200)
+      return this.#readRefusal(reply, `Sys.Audit on /nodes/${node}, or a task this token started`);
+    const task = dataOf(reply) as { status?: unknown; exitstatus?: unknown } | undefined;
+    if (task?.status === 'running') return TASK_RUNNING;
+    if (task?.status === 'stopped') {
+      const exit = typeof task.exitstatus === 'string' ? task.exitstatus : 'unknown';
+      return taskEnded(isSuccessExit(exit), this.#redact(exit));
+    }
+    return readFailed(
+      'upstream_error',
+      'unexpected answer (HTTP 200 without a task status): is this the Proxmox VE API?',
+      200,
+    );
+  }
+
+  /** An error answer to a read, as a failure value; a 429 carries how long to wait. */
+  #readRefusal(reply: HttpReply, privilege: string): ReadFailed {
+    const message = this.#redact(messageOf(reply));
+    const detail = explain(reply.status, message, privilege);
+    if (reply.status === 429 || reply.status === 503) {
+      const wait = retryAfterMsOf(reply);
+      if (reply.status === 429 || wait !== undefined)
+        return readFailed(
+          reply.status === 429 ? 'rate_limited' : 'upstream_error',
+          detail,
+          reply.status,
+          wait,
+        );
+    }
+    // An unknown task is a 400 "no such task": it is not there, rather than a bad request.
+    const failure =
+      reply.status === 400 && /no such task/.test(message)
+        ? 'not_found'
+        : failureOf(reply.status, message);
+    return readFailed(failure, detail, reply.status);
   }
 
   #get(path: string) {

@@ -1,15 +1,21 @@
 import type { PowerAction } from '../../domain/power.js';
 import { type HttpSettings, ProviderHttp } from '../http/provider-http.js';
 import { redactor } from '../http/redact.js';
+import { retryAfterMsOf } from '../http/retry-after.js';
 import {
   accepted,
+  type PowerContext,
   type PowerOutcome,
   type PowerProvider,
   type PowerTarget,
   type ProbeResult,
+  readFailed,
   refused,
+  type StateOutcome,
+  stateRead,
 } from '../provider.js';
 import { describe, failureOf } from './pterodactyl-reply.js';
+import { serverStateOf } from './pterodactyl-state.js';
 import { serverRefProblem } from './pterodactyl-ref.js';
 
 export interface PterodactylOptions {
@@ -113,6 +119,54 @@ export class PterodactylProvider implements PowerProvider {
           ok: true,
           message: `${who}, which is not an admin: it can only power the servers that account owns or is a subuser of`,
         };
+  }
+
+  /**
+   * `GET /api/client/servers/{id}/resources`, the client API's view of what Wings reports. The
+   * panel caches it for 20 s per server, so right after a signal it may still show the old state.
+   */
+  async state(target: PowerTarget, context: PowerContext): Promise<StateOutcome> {
+    if (target.resourceType !== 'game' || serverRefProblem(target.ref) !== null)
+      return readFailed('rejected', `"${target.ref}" is not a panel server identifier`);
+    const result = await this.#http.request({
+      method: 'GET',
+      path: `/api/client/servers/${target.ref}/resources`,
+      headers: this.#headers,
+    });
+    const outcome = ((): StateOutcome => {
+      if (!result.ok) return readFailed(result.failure, `resources: ${result.detail}`);
+      const { reply } = result;
+      if (reply.status !== 200) {
+        const detail = `resources: ${this.#redact(describe(reply))}`;
+        if (reply.status === 429)
+          return readFailed('rate_limited', detail, 429, retryAfterMsOf(reply));
+        const failure =
+          reply.status >= 300 && reply.status < 400 ? 'upstream_error' : failureOf(reply.status);
+        return readFailed(failure, detail, reply.status);
+      }
+      const read = serverStateOf(reply.body);
+      if (read === null) {
+        return readFailed(
+          'upstream_error',
+          'resources: unexpected answer (HTTP 200 without stats): is this a Pterodactyl or Pelican panel?',
+          200,
+        );
+      }
+      return stateRead(read.state, this.#redact(read.detail));
+    })();
+    if (!outcome.read) {
+      context.logger.debug(
+        {
+          provider: this.#options.name,
+          ref: target.ref,
+          failure: outcome.failure,
+          upstreamStatus: outcome.upstreamStatus,
+          detail: outcome.detail,
+        },
+        'provider read failed',
+      );
+    }
+    return outcome;
   }
 
   async close(): Promise<void> {

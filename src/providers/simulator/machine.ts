@@ -1,6 +1,7 @@
-import type { PowerAction } from '../../domain/power.js';
+import type { MachineState, PowerAction } from '../../domain/power.js';
 
-export type MachineState = 'stopped' | 'starting' | 'running' | 'stopping';
+/** The states a simulated machine goes through: it is never paused, and always known. */
+export type SimulatedState = Extract<MachineState, 'stopped' | 'starting' | 'running' | 'stopping'>;
 
 /** The next steps a machine goes through after an action, or why it cannot take it. */
 export type Plan =
@@ -9,19 +10,19 @@ export type Plan =
   | {
       readonly kind: 'move';
       /** The state entered at once. */
-      readonly now: MachineState;
+      readonly now: SimulatedState;
       /** States entered one after another, each after the transition delay. */
-      readonly later: readonly MachineState[];
+      readonly later: readonly SimulatedState[];
     };
 
-const isUp = (state: MachineState): boolean => state === 'running' || state === 'starting';
+const isUp = (state: SimulatedState): boolean => state === 'running' || state === 'starting';
 
 /**
  * Power semantics of the simulator, close to the real back-ends: starting a running machine is a
  * no-op, a reset needs a running machine (as Proxmox refuses "VM not running"), a restart also
  * starts a stopped game server (as Wings does), and kill stops at once.
  */
-export const plan = (state: MachineState, action: PowerAction): Plan => {
+export const plan = (state: SimulatedState, action: PowerAction): Plan => {
   switch (action) {
     case 'start':
       return isUp(state)

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PowerAction } from '../../domain/power.js';
+import { BoundedCache } from '../../lib/bounded-cache.js';
 import type { Log } from '../../logger.js';
 import {
   accepted,
@@ -8,9 +9,16 @@ import {
   type PowerProvider,
   type PowerTarget,
   type ProbeResult,
+  type ReadFailed,
+  readFailed,
   refused,
+  type StateOutcome,
+  stateRead,
+  TASK_RUNNING,
+  taskEnded,
+  type TaskOutcome,
 } from '../provider.js';
-import { type MachineState, plan } from './machine.js';
+import { plan, type SimulatedState } from './machine.js';
 
 export interface SimulatorOptions {
   readonly name: string;
@@ -27,11 +35,20 @@ export interface SimulatorOptions {
  * `since` and goes through `later`, one state per transition delay. No timer per action.
  */
 interface Machine {
-  state: MachineState;
+  state: SimulatedState;
   since: number;
-  later: readonly MachineState[];
+  later: readonly SimulatedState[];
   actions: number;
 }
+
+/** A simulated task: the action's transitions, ending when the last of them is due. */
+interface Task {
+  readonly ref: string;
+  readonly endsAt: number;
+}
+
+/** Tasks remembered for `followTask`; older ones are forgotten (then: not found). */
+const MAX_TASKS = 10_000;
 
 /** Machines whose ref starts with this refuse every action, to try out error handling. */
 export const FAILING_REF_PREFIX = 'fail-';
@@ -39,7 +56,7 @@ export const FAILING_REF_PREFIX = 'fail-';
 export const HANGING_REF_PREFIX = 'hang-';
 
 export interface MachineSnapshot {
-  readonly state: MachineState;
+  readonly state: SimulatedState;
   /** Power actions the machine has received. */
   readonly actions: number;
 }
@@ -54,7 +71,8 @@ export class SimulatorProvider implements PowerProvider {
   readonly #machines = new Map<string, Machine>();
   readonly #abort = new AbortController();
   readonly #now: () => number;
-  #tasks = 0;
+  readonly #tasks = new BoundedCache<string, Task>(MAX_TASKS);
+  #taskCount = 0;
 
   constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -71,15 +89,13 @@ export class SimulatorProvider implements PowerProvider {
       return refused('rejected', `simulated refusal of ${action} for ${ref}`, 500);
     }
     if (ref.startsWith(HANGING_REF_PREFIX)) {
-      await sleep(this.#options.timeoutMs, undefined, { signal: this.#abort.signal }).catch(
-        () => undefined,
-      );
-      return refused('timeout', `no answer within ${this.#options.timeoutMs} ms`);
+      const failed = await this.#hang();
+      return refused(failed.failure, failed.detail);
     }
     const machine = this.#settled(ref);
     machine.actions++;
     const next = plan(machine.state, action);
-    if (next.kind === 'already') return accepted(this.#taskRef(action, ref), 200, true);
+    if (next.kind === 'already') return accepted(this.#task(action, ref, 0), 200, true);
     if (next.kind === 'refuse') return refused('conflict', `${next.reason}: ${ref}`, 409);
     context.logger.debug(
       { provider: this.#options.name, ref, from: machine.state, to: [next.now, ...next.later] },
@@ -88,7 +104,27 @@ export class SimulatorProvider implements PowerProvider {
     machine.state = next.now;
     machine.since = this.#now();
     machine.later = next.later;
-    return accepted(this.#taskRef(action, ref), 200);
+    return accepted(this.#task(action, ref, next.later.length), 200);
+  }
+
+  /** The machine's state now; `fail-` machines fail the read, `hang-` ones never answer it. */
+  async state(target: PowerTarget): Promise<StateOutcome> {
+    const { ref } = target;
+    if (ref.startsWith(FAILING_REF_PREFIX))
+      return readFailed('upstream_error', `simulated failure reading ${ref}`, 500);
+    if (ref.startsWith(HANGING_REF_PREFIX)) return this.#hang();
+    return stateRead(this.#settled(ref).state);
+  }
+
+  /** A task ends when the last transition of its action is due, always well. */
+  async followTask(target: PowerTarget, taskRef: string): Promise<TaskOutcome> {
+    if (target.ref.startsWith(HANGING_REF_PREFIX)) return this.#hang();
+    const task = this.#tasks.get(taskRef);
+    if (task === undefined)
+      return readFailed('not_found', `no simulated task ${taskRef} (tasks are kept in memory)`);
+    if (task.ref !== target.ref)
+      return readFailed('rejected', `the simulated task ${taskRef} is not for ${target.ref}`);
+    return this.#now() < task.endsAt ? TASK_RUNNING : taskEnded(true, 'OK');
   }
 
   /** The state of one machine, for tests and demos. */
@@ -123,8 +159,18 @@ export class SimulatorProvider implements PowerProvider {
     return machine;
   }
 
-  #taskRef(action: PowerAction, ref: string): string {
-    this.#tasks++;
-    return `SIM:${this.#options.name}:${this.#tasks.toString(16).padStart(8, '0')}:${action}:${ref}`;
+  /** A new task for `action`, ending after `steps` transitions. */
+  #task(action: PowerAction, ref: string, steps: number): string {
+    this.#taskCount++;
+    const taskRef = `SIM:${this.#options.name}:${this.#taskCount.toString(16).padStart(8, '0')}:${action}:${ref}`;
+    this.#tasks.set(taskRef, { ref, endsAt: this.#now() + steps * this.#options.transitionMs });
+    return taskRef;
+  }
+
+  async #hang(): Promise<ReadFailed> {
+    await sleep(this.#options.timeoutMs, undefined, { signal: this.#abort.signal }).catch(
+      () => undefined,
+    );
+    return readFailed('timeout', `no answer within ${this.#options.timeoutMs} ms`);
   }
 }
