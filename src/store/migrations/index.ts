@@ -3,6 +3,7 @@ import * as initial from './0001-initial.js';
 import * as keyAllowlists from './0002-key-allowlists.js';
 import * as auditFences from './0003-audit-fences.js';
 import * as machineAssignment from './0004-machine-assignment.js';
+import * as adminTokens from './0005-admin-tokens.js';
 
 export interface Migration {
   readonly version: number;
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: '0002-key-allowlists', up: keyAllowlists.up },
   { version: 3, name: '0003-audit-fences', up: auditFences.up },
   { version: 4, name: '0004-machine-assignment', up: machineAssignment.up },
+  { version: 5, name: '0005-admin-tokens', up: adminTokens.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
