@@ -374,7 +374,9 @@ export const loadConfig = (env: Env = process.env): Config => {
     if (config.adminPort === config.port)
       problems.push(`HEO_ADMIN_PORT must differ from PORT (both are ${config.port})`);
     if (config.adminPort === config.metricsPort)
-      problems.push(`HEO_ADMIN_PORT must differ from HEO_METRICS_PORT (both are ${config.adminPort})`);
+      problems.push(
+        `HEO_ADMIN_PORT must differ from HEO_METRICS_PORT (both are ${config.adminPort})`,
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -5,7 +5,9 @@
  */
 export type ErrorCode =
   | 'confirmation_required'
+  | 'conflict'
   | 'forbidden'
+  | 'in_use'
   | 'insufficient_scope'
   | 'internal_error'
   | 'invalid_request'
@@ -14,6 +16,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'provider_error'
   | 'rate_limited'
+  | 'refused'
   | 'request_header_fields_too_large'
   | 'request_timeout'
   | 'service_unavailable'

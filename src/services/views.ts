@@ -2,7 +2,6 @@ import { displaySettings } from '../providers/settings.js';
 import type {
   AdminTokenRecord,
   ApiKeyRecord,
-  JsonObject,
   ProviderRecord,
   ResourceRecord,
 } from '../store/store.js';
@@ -56,7 +55,7 @@ export const machineJson = (r: ResourceRecord) => ({
 export const providerJson = (p: ProviderRecord, resources: number) => ({
   name: p.name,
   type: p.type,
-  settings: displaySettings(p.settings) as JsonObject,
+  settings: displaySettings(p.settings),
   credential: p.secretHint,
   resources,
   created_at: isoOrNull(p.createdAt),

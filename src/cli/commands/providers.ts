@@ -108,12 +108,7 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
     .action(async (name: string, options: OutputOptions) =>
       withContainer(io, async ({ store, providers: registry }) => {
         const result = await testProvider(store.providers, registry, name);
-        emit(
-          io,
-          options,
-          { ...result },
-          () => `${result.ok ? 'ok' : 'FAILED'}: ${result.message}`,
-        );
+        emit(io, options, { ...result }, () => `${result.ok ? 'ok' : 'FAILED'}: ${result.message}`);
         if (!result.ok) io.exitCode = 1;
       }),
     );

@@ -63,7 +63,9 @@ export class SqlAdminTokenStore implements AdminTokenStore {
         [at, id],
       );
       if (changed === 0) {
-        return (await tx.get('SELECT 1 AS found FROM admin_tokens WHERE id = ?', [id])) !== undefined;
+        return (
+          (await tx.get('SELECT 1 AS found FROM admin_tokens WHERE id = ?', [id])) !== undefined
+        );
       }
       await recordOperatorEvent(tx, actor, 'admin_token.revoke', id, null, at);
       return true;
