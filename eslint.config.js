@@ -28,7 +28,7 @@ const zone = (target, from, message) => ({
   message,
 });
 
-const TOP = ['app.ts', 'server.ts', 'container.ts', 'cli'];
+const TOP = ['app.ts', 'admin-app.ts', 'server.ts', 'container.ts', 'cli'];
 
 export default tseslint.config(
   {

@@ -58,6 +58,9 @@ export interface Config {
   /** Port of the Prometheus metrics listener; `null` (the default) turns metrics off. */
   readonly metricsPort: number | null;
   readonly metricsHost: string;
+  /** Port of the admin HTTP API's own listener; `null` (the default) turns the admin API off. */
+  readonly adminPort: number | null;
+  readonly adminHost: string;
   /** What an audit record must survive before its reply leaves (SQLite; PostgreSQL always fsyncs). */
   readonly auditDurability: AuditDurability;
   /** Longest a client may take to send a whole request, headers and body: past it, 408. */
@@ -97,6 +100,8 @@ export const DEFAULTS: Config = Object.freeze({
   secretKey: null,
   metricsPort: null,
   metricsHost: '127.0.0.1',
+  adminPort: null,
+  adminHost: '127.0.0.1',
   auditDurability: 'process-crash',
   requestTimeoutMs: 10_000,
   maxConnectionsPerClient: 128,
@@ -365,6 +370,8 @@ export const loadConfig = (env: Env = process.env): Config => {
     secretKey: secretKeyOf(env, problems),
     metricsPort: optionalPort(env, 'HEO_METRICS_PORT', problems),
     metricsHost: text(env, 'HEO_METRICS_HOST', DEFAULTS.metricsHost),
+    adminPort: optionalPort(env, 'HEO_ADMIN_PORT', problems),
+    adminHost: text(env, 'HEO_ADMIN_HOST', DEFAULTS.adminHost),
     auditDurability: AUDIT_DURABILITIES.includes(durability as AuditDurability)
       ? (durability as AuditDurability)
       : DEFAULTS.auditDurability,
@@ -393,6 +400,14 @@ export const loadConfig = (env: Env = process.env): Config => {
     config.metricsPort === config.port
   ) {
     problems.push(`HEO_METRICS_PORT must differ from PORT (both are ${config.port})`);
+  }
+  if (config.adminPort !== null && config.adminPort !== 0) {
+    if (config.adminPort === config.port)
+      problems.push(`HEO_ADMIN_PORT must differ from PORT (both are ${config.port})`);
+    if (config.adminPort === config.metricsPort)
+      problems.push(
+        `HEO_ADMIN_PORT must differ from HEO_METRICS_PORT (both are ${config.adminPort})`,
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -18,6 +18,7 @@ import { RedisRateLimiter } from './ratelimit/redis-rate-limiter.js';
 import { AccessCache } from './services/access-cache.js';
 import { MachineService } from './services/machine-service.js';
 import { KeyService } from './services/key-service.js';
+import { AdminTokenService } from './services/admin-token-service.js';
 import { ActionSender } from './services/action-sender.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
@@ -44,6 +45,8 @@ export interface Container {
   readonly audit: AuditWriter;
   readonly machines: MachineService;
   readonly keys: KeyService;
+  /** Tokens of the admin HTTP API. */
+  readonly adminTokens: AdminTokenService;
   /** The Prometheus metrics, when `HEO_METRICS_PORT` turns them on; otherwise nothing is counted. */
   readonly metrics: Metrics | null;
   /** Prunes audit records past `HEO_AUDIT_RETENTION_DAYS`; `null` when unset or not serving. */
@@ -185,6 +188,7 @@ export const createContainer = async (
     audit,
     machines: new MachineService(store, factories, secrets),
     keys: new KeyService(store),
+    adminTokens: new AdminTokenService(store),
     metrics,
     pruner,
     close: async () => {

@@ -8,13 +8,14 @@ export type { Logger } from 'pino';
 export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 const KEY_LIKE = /heo_[0-9A-Za-z]+/g;
+const ADMIN_TOKEN_LIKE = /heoadm_[0-9A-Za-z]{8,}/g;
 
 /**
  * Anything that looks like an API key is cut out of free text before it reaches a log line,
  * percent-encoded ones too (`heo%5F…`).
  */
 export const scrubSecrets = (text: string): string =>
-  withoutKeys(text).replace(KEY_LIKE, REDACTED_KEY);
+  withoutKeys(text).replace(KEY_LIKE, REDACTED_KEY).replace(ADMIN_TOKEN_LIKE, 'heoadm_[redacted]');
 
 /** Paths that may hold a credential in any object that reaches the logger. */
 export const REDACT_PATHS = [

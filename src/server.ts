@@ -1,4 +1,6 @@
 import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { buildAdminApp } from './admin-app.js';
 import { type App, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { type Container, type ContainerOverrides, createContainer } from './container.js';
@@ -9,6 +11,8 @@ export interface RunningServer {
   readonly url: string;
   /** Where `GET /metrics` answers, or `null` when metrics are off. */
   readonly metricsUrl: string | null;
+  /** Where the admin API answers, or `null` when it is off (`HEO_ADMIN_PORT` unset). */
+  readonly adminUrl: string | null;
   readonly app: App;
   readonly container: Container;
   /** Stops accepting, finishes in-flight requests, flushes the audit log and closes the store. */
@@ -38,6 +42,17 @@ export const appFor = (container: Container): App =>
     },
   });
 
+/** The admin API over the container's services; it is served only on its own listener. */
+export const adminAppFor = (container: Container): FastifyInstance =>
+  buildAdminApp({
+    logger: container.logger,
+    adminTokens: container.adminTokens,
+    keys: container.keys,
+    machines: container.machines,
+    providers: container.store.providers,
+    registry: container.providers,
+  });
+
 export const startServer = async (
   config: Config,
   overrides: ContainerOverrides = {},
@@ -46,6 +61,8 @@ export const startServer = async (
   const app = appFor(container);
   let url: string;
   let metricsServer: MetricsServer | null = null;
+  const admin = config.adminPort === null ? null : adminAppFor(container);
+  let adminUrl: string | null = null;
   try {
     await container.caches.prepare();
     url = await app.fastify.listen({ host: config.host, port: config.port });
@@ -56,8 +73,13 @@ export const startServer = async (
         logger: container.logger,
       });
     }
+    if (admin !== null && config.adminPort !== null) {
+      adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    }
   } catch (error) {
     await app.fastify.close();
+    await admin?.close();
+    await metricsServer?.close();
     await container.close();
     throw error;
   }
@@ -65,6 +87,7 @@ export const startServer = async (
   return {
     url,
     metricsUrl: metricsServer?.url ?? null,
+    adminUrl,
     app,
     container,
     close: () => {
@@ -78,6 +101,8 @@ export const startServer = async (
         } finally {
           clearInterval(reaper);
         }
+        // Admin requests in flight finish; new ones are refused with 503 meanwhile.
+        await admin?.close();
         await metricsServer?.close();
         await container.close();
       })();
@@ -110,6 +135,7 @@ export const runServer = async (
       rateLimits: running.redisUrl === null ? 'memory' : 'redis',
       trustProxy: running.trustProxy,
       ...(server.metricsUrl === null ? {} : { metrics: `${server.metricsUrl}/metrics` }),
+      ...(server.adminUrl === null ? {} : { admin: `${server.adminUrl}/admin/v1` }),
     },
     'heo-power listening',
   );

@@ -12,6 +12,22 @@ const problemsOf = (env: Record<string, string>): readonly string[] => {
 };
 
 describe('configuration', () => {
+  it('turns the admin API on with HEO_ADMIN_PORT, on HEO_ADMIN_HOST, off the other ports', () => {
+    expect(loadConfig({ HEO_ADMIN_PORT: '9091', HEO_ADMIN_HOST: '10.0.0.5' })).toMatchObject({
+      adminPort: 9091,
+      adminHost: '10.0.0.5',
+    });
+    expect(problemsOf({ HEO_ADMIN_PORT: 'x' })).toEqual([
+      'HEO_ADMIN_PORT must be a whole number from 0 to 65535 (got "x")',
+    ]);
+    expect(problemsOf({ HEO_ADMIN_PORT: '8080' })).toEqual([
+      'HEO_ADMIN_PORT must differ from PORT (both are 8080)',
+    ]);
+    expect(problemsOf({ HEO_ADMIN_PORT: '9100', HEO_METRICS_PORT: '9100' })).toEqual([
+      'HEO_ADMIN_PORT must differ from HEO_METRICS_PORT (both are 9100)',
+    ]);
+  });
+
   it('has documented defaults', () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: './data/heo-power.db',
@@ -33,6 +49,8 @@ describe('configuration', () => {
       secretKey: null,
       metricsPort: null,
       metricsHost: '127.0.0.1',
+      adminPort: null,
+      adminHost: '127.0.0.1',
       auditDurability: 'process-crash',
       requestTimeoutMs: 10_000,
       maxConnectionsPerClient: 128,
@@ -63,6 +81,8 @@ describe('configuration', () => {
         HEO_TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
         HEO_METRICS_PORT: '9464',
         HEO_METRICS_HOST: '10.0.0.5',
+        HEO_ADMIN_PORT: '9091',
+        HEO_ADMIN_HOST: '10.0.0.6',
         HEO_AUDIT_DURABILITY: 'power-loss',
         HEO_REQUEST_TIMEOUT_MS: '3000',
         HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
@@ -89,6 +109,8 @@ describe('configuration', () => {
       secretKey: null,
       metricsPort: 9464,
       metricsHost: '10.0.0.5',
+      adminPort: 9091,
+      adminHost: '10.0.0.6',
       auditDurability: 'power-loss',
       requestTimeoutMs: 3000,
       maxConnectionsPerClient: 0,

@@ -19,8 +19,7 @@ export const emit = (
   io.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
 };
 
-export const isoOrNull = (ms: number | null): string | null =>
-  ms === null ? null : new Date(ms).toISOString();
+export { isoOrNull } from '../services/views.js';
 
 /**
  * Columns padded to their widest cell; the last column is not padded. Cells are written with

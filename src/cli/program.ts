@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo } from './io.js';
+import { registerAdminTokenCommands } from './commands/admin-tokens.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -37,6 +38,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerProviderCommands(program, io);
   registerResourceCommands(program, io);
   registerKeyCommands(program, io);
+  registerAdminTokenCommands(program, io);
   registerAuditCommand(program, io);
   return program;
 };

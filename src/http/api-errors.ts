@@ -6,7 +6,9 @@ import type { ProviderReason } from '../domain/power.js';
  */
 export type ErrorCode =
   | 'confirmation_required'
+  | 'conflict'
   | 'forbidden'
+  | 'in_use'
   | 'insufficient_scope'
   | 'internal_error'
   | 'invalid_request'
@@ -15,6 +17,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'provider_error'
   | 'rate_limited'
+  | 'refused'
   | 'request_header_fields_too_large'
   | 'request_timeout'
   | 'service_unavailable'

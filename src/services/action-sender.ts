@@ -47,6 +47,7 @@ export const reasonOf = (failure: ProviderFailure): ProviderReason => {
     case 'rejected':
     case 'upstream_error':
     case 'unsupported':
+    case 'rate_limited':
       return 'provider_rejected';
   }
 };

@@ -304,6 +304,29 @@ export interface KeyStore {
   touch(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 }
 
+/** A token of the admin HTTP API, as listings show it: never the token, never its digest. */
+export interface AdminTokenRecord {
+  readonly id: string;
+  readonly name: string | null;
+  readonly displayPrefix: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+export interface NewAdminToken extends AdminTokenRecord {
+  readonly hash: string;
+}
+
+export interface AdminTokenStore {
+  create(token: NewAdminToken, actor: Actor): Promise<void>;
+  get(id: string): Promise<AdminTokenRecord | undefined>;
+  /** Read on every admin request, so a revocation holds at once on every instance. */
+  findByHash(hash: string): Promise<AdminTokenRecord | undefined>;
+  list(): Promise<readonly AdminTokenRecord[]>;
+  /** `false` when no such token exists. Revoking a revoked token keeps its first revocation time. */
+  revoke(id: string, at: number, actor: Actor): Promise<boolean>;
+}
+
 /** What a corrected audit row says instead: the reply its request really got. */
 export interface AuditOutcome {
   readonly status: number;
@@ -405,6 +428,7 @@ export interface Store {
   readonly providers: ProviderStore;
   readonly resources: ResourceStore;
   readonly keys: KeyStore;
+  readonly adminTokens: AdminTokenStore;
   readonly audit: AuditStore;
   readonly actions: ActionStore;
   readonly operatorLog: OperatorLogStore;

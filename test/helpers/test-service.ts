@@ -7,7 +7,7 @@ import type { KeyScope } from '../../src/domain/access.js';
 import type { Logger } from '../../src/logger.js';
 import type { ProviderOptions } from '../../src/providers/provider.js';
 import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
-import { appFor } from '../../src/server.js';
+import { adminAppFor, appFor } from '../../src/server.js';
 import { KeyService } from '../../src/services/key-service.js';
 import type { Actor, ResourceRef, Store } from '../../src/store/store.js';
 import { type Backend, type Provisioned, SQLITE } from './backends.js';
@@ -39,6 +39,8 @@ export interface TestKeyOptions {
  * HTTP goes through `inject` (no socket) unless a test listens.
  */
 export class TestService {
+  #admin: FastifyInstance | undefined;
+
   private constructor(
     readonly container: Container,
     readonly app: App,
@@ -100,6 +102,19 @@ export class TestService {
    */
   inject(options: InjectOptions) {
     return inject(this.app.handle, options);
+  }
+
+  /** One request to the admin API (built on first use), as its own listener would take it. */
+  async adminInject(options: InjectOptions) {
+    this.#admin ??= adminAppFor(this.container);
+    await this.#admin.ready();
+    return this.#admin.inject(options);
+  }
+
+  /** Creates an admin token and returns `{ id, token }`. */
+  async createAdminToken(name = 'test'): Promise<{ id: string; token: string }> {
+    const { record, plaintext } = await this.container.adminTokens.create(name, TEST_ACTOR);
+    return { id: record.id, token: plaintext };
   }
 
   async addProvider(
@@ -186,6 +201,7 @@ export class TestService {
 
   async close(): Promise<void> {
     try {
+      await this.#admin?.close();
       await this.fastify.close();
       await this.container.close();
     } finally {

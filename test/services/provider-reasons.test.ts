@@ -19,6 +19,7 @@ describe('why a 502: what a client is told of a back-end refusal', () => {
           'rejected',
           'upstream_error',
           'unsupported',
+          'rate_limited',
         ] as const
       ).map((failure) => [failure, reasonOf(failure)]),
     ).toEqual([
@@ -33,6 +34,7 @@ describe('why a 502: what a client is told of a back-end refusal', () => {
       ['rejected', 'provider_rejected'],
       ['upstream_error', 'provider_rejected'],
       ['unsupported', 'provider_rejected'],
+      ['rate_limited', 'provider_rejected'],
     ]);
   });
 

@@ -1,10 +1,11 @@
 import { type Command, Option } from 'commander';
 import { KEY_SCOPES, type KeyScope } from '../../domain/access.js';
 import { DEFAULT_ROTATION_OVERLAP_MS } from '../../services/key-service.js';
-import type { ApiKeyRecord, ResourceRef } from '../../store/store.js';
+import type { ResourceRef } from '../../store/store.js';
+import { isoOrNull, keyJson, resourcesJson } from '../../services/views.js';
 import { confirm, type ConfirmOptions } from '../confirm.js';
 import type { CliIo } from '../io.js';
-import { emit, isoOrNull, type OutputOptions, table, warn } from '../output.js';
+import { emit, type OutputOptions, table, warn } from '../output.js';
 import { collect, duration } from '../parsers.js';
 import { cliActor, withContainer } from '../session.js';
 
@@ -26,16 +27,6 @@ interface ListOptions extends OutputOptions {
   readonly customer?: string;
 }
 
-export const keyStatus = (key: ApiKeyRecord, now = Date.now()): 'active' | 'revoked' | 'expired' =>
-  key.revokedAt !== null
-    ? 'revoked'
-    : key.expiresAt !== null && key.expiresAt <= now
-      ? 'expired'
-      : 'active';
-
-const resourcesJson = (key: ApiKeyRecord): string | string[] =>
-  key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`);
-
 /** For tables: `all`, the list, or `none` for a key whose machines were all moved or removed. */
 const resourcesText = (resources: string | readonly string[]): string =>
   typeof resources === 'string' ? resources : resources.length === 0 ? 'none' : resources.join(',');
@@ -55,22 +46,6 @@ const warnIfNoMachines = (
       `customer "${customerId}" has no VPS or game servers yet: the key reaches nothing until one is added (check the customer id)`,
     );
 };
-
-/** A key as listings show it: never the key, never its digest. */
-const keyJson = (key: ApiKeyRecord) => ({
-  id: key.id,
-  customer: key.customerId,
-  name: key.name,
-  scope: key.scope,
-  resources: resourcesJson(key),
-  allowed_ips: key.allowedIps === null ? 'any' : [...key.allowedIps],
-  display_prefix: key.displayPrefix,
-  status: keyStatus(key),
-  created_at: isoOrNull(key.createdAt),
-  expires_at: isoOrNull(key.expiresAt),
-  revoked_at: isoOrNull(key.revokedAt),
-  last_used_at: isoOrNull(key.lastUsedAt),
-});
 
 export const registerKeyCommands = (program: Command, io: CliIo): void => {
   const keys = program.command('keys').description("manage customers' API keys");

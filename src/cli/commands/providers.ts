@@ -3,7 +3,8 @@ import { PROVIDER_TYPES } from '../../providers/provider-type.js';
 import type { ProviderOptions } from '../../providers/provider.js';
 import type { ProviderUpdate } from '../../services/machine-service.js';
 import { displaySettings } from '../../providers/settings.js';
-import { SecretError } from '../../secrets/secret-error.js';
+import { providerJson } from '../../services/views.js';
+import { testProvider } from '../../services/provider-test.js';
 import { AdminError } from '../../domain/admin-error.js';
 import { confirm, type ConfirmOptions } from '../confirm.js';
 import type { CliIo } from '../io.js';
@@ -82,15 +83,9 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
     .option('--json', 'print JSON')
     .action(async (options: OutputOptions) =>
       withContainer(io, async ({ machines }) => {
-        const rows = (await machines.listProviders()).map(({ record: p, resources }) => ({
-          name: p.name,
-          type: p.type,
-          settings: displaySettings(p.settings),
-          credential: p.secretHint,
-          resources,
-          created_at: isoOrNull(p.createdAt),
-          updated_at: isoOrNull(p.updatedAt),
-        }));
+        const rows = (await machines.listProviders()).map(({ record, resources }) =>
+          providerJson(record, resources),
+        );
         emit(io, options, rows, () =>
           table(
             ['NAME', 'TYPE', 'RESOURCES', 'CREDENTIAL', 'SETTINGS'],
@@ -112,33 +107,8 @@ export const registerProviderCommands = (program: Command, io: CliIo): void => {
     .option('--json', 'print JSON')
     .action(async (name: string, options: OutputOptions) =>
       withContainer(io, async ({ store, providers: registry }) => {
-        const record = await store.providers.get(name);
-        if (record === undefined)
-          throw new AdminError(`unknown provider "${name}" (see "providers list")`, 'not_found');
-        let result: { ok: boolean; failure?: string; message: string };
-        try {
-          const provider = registry.build(record);
-          try {
-            result = await provider.probe();
-          } finally {
-            await provider.close();
-          }
-        } catch (error) {
-          if (!(error instanceof SecretError)) throw error;
-          result = { ok: false, failure: 'credential', message: error.message };
-        }
-        emit(
-          io,
-          options,
-          {
-            name,
-            type: record.type,
-            ok: result.ok,
-            failure: result.failure ?? null,
-            message: result.message,
-          },
-          () => `${result.ok ? 'ok' : 'FAILED'}: ${result.message}`,
-        );
+        const result = await testProvider(store.providers, registry, name);
+        emit(io, options, { ...result }, () => `${result.ok ? 'ok' : 'FAILED'}: ${result.message}`);
         if (!result.ok) io.exitCode = 1;
       }),
     );

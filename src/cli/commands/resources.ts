@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { ResourceType } from '../../domain/power.js';
-import type { ResourceOutcome, ResourceRecord } from '../../store/store.js';
+import type { ResourceOutcome } from '../../store/store.js';
+import { machineJson } from '../../services/views.js';
 import { confirm, type ConfirmOptions } from '../confirm.js';
 import type { CliIo } from '../io.js';
-import { emit, isoOrNull, type OutputOptions, table } from '../output.js';
+import { emit, type OutputOptions, table } from '../output.js';
 import { cliActor, withContainer } from '../session.js';
 
 interface AddOptions extends OutputOptions {
@@ -36,17 +37,6 @@ const FAMILY_COMMANDS: readonly Family[] = [
   { name: 'vps', type: 'vps', noun: 'VPS', arg: '<vps_id>' },
   { name: 'game', type: 'game', noun: 'game server', arg: '<server_id>' },
 ];
-
-/** A machine as `--json` shows it. */
-const machineJson = (r: ResourceRecord) => ({
-  type: r.type,
-  id: r.id,
-  customer: r.customerId,
-  provider: r.provider,
-  ref: r.ref,
-  created_at: isoOrNull(r.createdAt),
-  assigned_at: isoOrNull(r.assignedAt),
-});
 
 const placement = (options: PlaceOptions) => ({
   ...(options.provider === undefined ? {} : { provider: options.provider }),

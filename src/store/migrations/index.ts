@@ -5,6 +5,7 @@ import * as auditFences from './0003-audit-fences.js';
 import * as machineAssignment from './0004-machine-assignment.js';
 import * as auditIndexes from './0005-audit-indexes.js';
 import * as actions from './0006-actions.js';
+import * as adminTokens from './0007-admin-tokens.js';
 
 export interface Migration {
   readonly version: number;
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: '0004-machine-assignment', up: machineAssignment.up },
   { version: 5, name: '0005-audit-indexes', up: auditIndexes.up },
   { version: 6, name: '0006-actions', up: actions.up },
+  { version: 7, name: '0007-admin-tokens', up: adminTokens.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,5 +1,6 @@
 import type { ChangeFeed, MigrationStatus, Store, StoreDialect } from '../store.js';
 import { SqlActionStore } from './actions.js';
+import { SqlAdminTokenStore } from './admin-tokens.js';
 import { SqlAuditStore } from './audit.js';
 import { bumpConfigVersion, type ChangeSignal } from './change-signal.js';
 import type { SqlExecutor } from './executor.js';
@@ -37,6 +38,7 @@ export const createSqlStore = (parts: SqlStoreParts): Store => {
     providers: new SqlProviderStore(db, signal),
     resources: new SqlResourceStore(db, signal),
     keys: new SqlKeyStore(db, signal),
+    adminTokens: new SqlAdminTokenStore(db),
     audit: new SqlAuditStore(db),
     actions: new SqlActionStore(db),
     operatorLog: new SqlOperatorLogStore(db),

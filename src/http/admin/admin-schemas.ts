@@ -1,0 +1,210 @@
+import type { FastifyReply } from 'fastify';
+import { JSON_TYPE } from '../conventions.js';
+
+/**
+ * Route schemas of the admin API document its contract for its OpenAPI document; the handlers
+ * check what they read themselves (`FieldReader`), with messages that name the field.
+ */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export const ADMIN_BEARER = 'adminToken';
+
+export const ADMIN_TAGS = {
+  keys: 'API keys',
+  vps: 'VPS',
+  game: 'Game servers',
+  providers: 'Providers',
+  reference: 'Reference',
+} as const;
+
+/** Answers are serialised here, so that a response schema documents and never reshapes. */
+export const sendJson = (reply: FastifyReply, status: number, value: unknown): FastifyReply =>
+  reply.code(status).type(JSON_TYPE).send(JSON.stringify(value));
+
+const nullable = (type: string): JsonSchema => ({ type: [type, 'null'] });
+const isoTime = (description: string): JsonSchema => ({
+  type: ['string', 'null'],
+  format: 'date-time',
+  description,
+});
+
+const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'object',
+  required: Object.keys(properties),
+  properties,
+  additionalProperties: false,
+  ...extra,
+});
+
+export const KEY_SCHEMA = object({
+  id: { type: 'string', examples: ['key_4Yb1dQ0aZk3xN9tR'] },
+  customer: { type: 'string', description: 'The customer the key belongs to.' },
+  name: nullable('string'),
+  scope: { type: 'string', enum: ['power', 'read'] },
+  resources: {
+    description:
+      '`all` (every machine of the customer, present and future), or `vps:<id>` and `game:<id>` entries.',
+    oneOf: [
+      { type: 'string', const: 'all' },
+      { type: 'array', items: { type: 'string' } },
+    ],
+  },
+  allowed_ips: {
+    oneOf: [
+      { type: 'string', const: 'any' },
+      { type: 'array', items: { type: 'string' } },
+    ],
+  },
+  display_prefix: { type: 'string', description: 'The start of the key, to recognise it.' },
+  status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
+  created_at: isoTime('When it was created.'),
+  expires_at: isoTime('When it expires; null: never.'),
+  revoked_at: isoTime('When it was revoked.'),
+  last_used_at: isoTime('When it was last used (updated in batches).'),
+});
+
+const KEY_PROPERTIES = (KEY_SCHEMA.properties ?? {}) as Record<string, JsonSchema>;
+
+export const CREATED_KEY_SCHEMA = object({
+  ...KEY_PROPERTIES,
+  key: { type: 'string', description: 'The key itself: shown once, never again.' },
+});
+
+export const ROTATED_KEY_SCHEMA = object({
+  ...KEY_PROPERTIES,
+  key: { type: 'string', description: 'The new key: shown once, never again.' },
+  replaces: KEY_SCHEMA,
+});
+
+export const MACHINE_SCHEMA = object({
+  type: { type: 'string', enum: ['vps', 'game'] },
+  id: { type: 'string' },
+  customer: { type: 'string' },
+  provider: { type: 'string' },
+  ref: { type: 'string', description: 'How the provider knows the machine.' },
+  created_at: isoTime('When it was added.'),
+  assigned_at: isoTime('When it came to its current customer.'),
+});
+
+const MACHINE_PROPERTIES = (MACHINE_SCHEMA.properties ?? {}) as Record<string, JsonSchema>;
+
+export const MOVED_MACHINE_SCHEMA = object(
+  {
+    ...MACHINE_PROPERTIES,
+    previous_customer: { type: 'string' },
+    unscoped_keys: { type: 'array', items: { type: 'string' } },
+  },
+  { required: Object.keys(MACHINE_PROPERTIES) },
+);
+
+export const REMOVED_MACHINE_SCHEMA = object({
+  ...MACHINE_PROPERTIES,
+  removed: { type: 'boolean', const: true },
+  unscoped_keys: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'Keys that named the machine and name it no more.',
+  },
+});
+
+const SETTINGS = {
+  type: 'object',
+  description: 'The non-secret settings of the provider type (URL, timeouts, TLS options).',
+  additionalProperties: true,
+} as const;
+
+export const PROVIDER_SCHEMA = object({
+  name: { type: 'string' },
+  type: { type: 'string', enum: ['simulator', 'proxmox', 'pterodactyl'] },
+  settings: SETTINGS,
+  credential: { ...nullable('string'), description: 'A masked hint of the credential.' },
+  resources: { type: 'integer', description: 'How many machines it runs.' },
+  created_at: isoTime('When it was added.'),
+  updated_at: isoTime('When it was last changed.'),
+});
+
+export const ADDED_PROVIDER_SCHEMA = object({
+  name: { type: 'string' },
+  type: { type: 'string' },
+  settings: SETTINGS,
+  credential: nullable('string'),
+});
+
+export const UPDATED_PROVIDER_SCHEMA = object({
+  name: { type: 'string' },
+  type: { type: 'string' },
+  settings: SETTINGS,
+  credential: nullable('string'),
+  changed: { type: 'array', items: { type: 'string' }, description: 'The settings that changed.' },
+  updated_at: isoTime('When it was changed.'),
+});
+
+export const PROVIDER_TEST_SCHEMA = object({
+  name: { type: 'string' },
+  type: { type: 'string' },
+  ok: { type: 'boolean' },
+  failure: { ...nullable('string'), description: 'What failed: connection, tls, credential...' },
+  message: { type: 'string' },
+});
+
+export const REMOVED_PROVIDER_SCHEMA = object({
+  name: { type: 'string' },
+  removed: { type: 'boolean', const: true },
+});
+
+/** A request body: every field optional unless listed in `required`, no others accepted. */
+export const bodySchema = (
+  properties: Record<string, JsonSchema>,
+  required: readonly string[] = [],
+): JsonSchema => ({
+  type: 'object',
+  properties,
+  ...(required.length === 0 ? {} : { required }),
+  additionalProperties: false,
+});
+
+export const idParams = (name: string, description: string): JsonSchema => ({
+  type: 'object',
+  required: [name],
+  properties: { [name]: { type: 'string', description } },
+});
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'The body or query is not what the endpoint takes: the message names the field.',
+  401: 'Missing, invalid, or revoked admin token.',
+  404: 'No such key, machine or provider.',
+  409: 'Already exists or changed meanwhile (`conflict`), or still used (`in_use`).',
+  422: 'Well-formed, but refused by a rule (an invalid id, a ref the provider cannot run...).',
+};
+
+const STATUS_CODES: Readonly<Record<number, readonly string[]>> = {
+  400: ['invalid_request'],
+  401: ['unauthorized'],
+  404: ['not_found'],
+  409: ['conflict', 'in_use'],
+  422: ['refused'],
+};
+
+/** The error answers of an operation: the one envelope, with the codes each status carries. */
+export const errorResponses = (...statuses: readonly number[]): Record<number, JsonSchema> =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        'x-response-description': STATUS_TEXT[status] ?? '',
+        type: 'object',
+        required: ['success', 'error', 'message'],
+        properties: {
+          success: { type: 'boolean', const: false },
+          error: { type: 'string', enum: STATUS_CODES[status] ?? [] },
+          message: { type: 'string', description: 'A human-readable explanation.' },
+        },
+        additionalProperties: false,
+      },
+    ]),
+  );
+
+export const answer = (description: string, schema: JsonSchema): JsonSchema => ({
+  'x-response-description': description,
+  ...schema,
+});

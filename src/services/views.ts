@@ -1,0 +1,73 @@
+import { displaySettings } from '../providers/settings.js';
+import type {
+  AdminTokenRecord,
+  ApiKeyRecord,
+  ProviderRecord,
+  ResourceRecord,
+} from '../store/store.js';
+
+/**
+ * How operator tools show records: the CLI's `--json` output and the admin HTTP API's answers are
+ * the same objects, so the two cannot drift apart. Never a key, a token, a digest or a credential.
+ */
+
+export const isoOrNull = (ms: number | null): string | null =>
+  ms === null ? null : new Date(ms).toISOString();
+
+export const keyStatus = (key: ApiKeyRecord, now = Date.now()): 'active' | 'revoked' | 'expired' =>
+  key.revokedAt !== null
+    ? 'revoked'
+    : key.expiresAt !== null && key.expiresAt <= now
+      ? 'expired'
+      : 'active';
+
+export const resourcesJson = (key: ApiKeyRecord): string | string[] =>
+  key.resources === null ? 'all' : key.resources.map((r) => `${r.type}:${r.id}`);
+
+/** A key as listings show it. */
+export const keyJson = (key: ApiKeyRecord) => ({
+  id: key.id,
+  customer: key.customerId,
+  name: key.name,
+  scope: key.scope,
+  resources: resourcesJson(key),
+  allowed_ips: key.allowedIps === null ? 'any' : [...key.allowedIps],
+  display_prefix: key.displayPrefix,
+  status: keyStatus(key),
+  created_at: isoOrNull(key.createdAt),
+  expires_at: isoOrNull(key.expiresAt),
+  revoked_at: isoOrNull(key.revokedAt),
+  last_used_at: isoOrNull(key.lastUsedAt),
+});
+
+/** A machine (VPS or game server). */
+export const machineJson = (r: ResourceRecord) => ({
+  type: r.type,
+  id: r.id,
+  customer: r.customerId,
+  provider: r.provider,
+  ref: r.ref,
+  created_at: isoOrNull(r.createdAt),
+  assigned_at: isoOrNull(r.assignedAt),
+});
+
+/** A provider with how many machines it runs: its credential only as the masked hint. */
+export const providerJson = (p: ProviderRecord, resources: number) => ({
+  name: p.name,
+  type: p.type,
+  settings: displaySettings(p.settings),
+  credential: p.secretHint,
+  resources,
+  created_at: isoOrNull(p.createdAt),
+  updated_at: isoOrNull(p.updatedAt),
+});
+
+/** An admin token: its id, label and display prefix, never the token. */
+export const adminTokenJson = (t: AdminTokenRecord) => ({
+  id: t.id,
+  name: t.name,
+  display_prefix: t.displayPrefix,
+  status: t.revokedAt === null ? ('active' as const) : ('revoked' as const),
+  created_at: isoOrNull(t.createdAt),
+  revoked_at: isoOrNull(t.revokedAt),
+});
