@@ -30,6 +30,7 @@ import { directPowerTransport } from './http/transports/direct-power.js';
 import { registerPowerRoutes } from './http/transports/fastify-power.js';
 import { registerReadRoutes } from './http/transports/fastify-reads.js';
 import type { ActionReader } from './services/action-reader.js';
+import type { StateReader } from './services/state-reader.js';
 import { deferredChildLoggers } from './http/request-logger.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
@@ -47,6 +48,8 @@ export interface AppDependencies {
   readonly readLimiter?: RateLimiter | undefined;
   /** What the read routes read: actions and the machines a key reaches. */
   readonly reader: ActionReader;
+  /** Machines' power state from their back-ends, cached briefly. */
+  readonly states: StateReader;
   /** Failed authentications per client address (429 once used up). */
   readonly failures?: FailureBudget | null | undefined;
   readonly sender: ActionSender;
@@ -163,7 +166,7 @@ export const buildApp = (deps: AppDependencies): App => {
       isDraining: () => conventions.draining,
     });
     registerPowerRoutes(api, { pipeline, conventions });
-    registerReadRoutes(api, { pipeline, conventions, reader: deps.reader });
+    registerReadRoutes(api, { pipeline, conventions, reader: deps.reader, states: deps.states });
     registerOpenApiRoute(api, { publicUrl: deps.publicUrl ?? null });
   });
 

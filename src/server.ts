@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { type Container, type ContainerOverrides, createContainer } from './container.js';
 import { type MetricsServer, startMetricsServer } from './http/metrics-listener.js';
 import { ActionReader } from './services/action-reader.js';
+import { StateReader } from './services/state-reader.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -27,6 +28,7 @@ export const appFor = (container: Container): App =>
     limiter: container.limiter,
     readLimiter: container.readLimiter,
     reader: new ActionReader(container.store),
+    states: new StateReader(container.providers),
     failures: container.failures,
     sender: container.sender,
     audit: container.audit,

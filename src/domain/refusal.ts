@@ -41,7 +41,9 @@ export type RefusalCode =
   /** A page size that is not a whole number from 1 to 100. */
   | 'invalid_limit'
   /** A cursor this API did not give out. */
-  | 'invalid_cursor';
+  | 'invalid_cursor'
+  /** The back-end could not tell the machine's state. */
+  | 'state_unreadable';
 
 export interface Refusal {
   readonly code: RefusalCode;
@@ -70,4 +72,5 @@ export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.free
   action_not_found: refusal('action_not_found'),
   invalid_limit: refusal('invalid_limit'),
   invalid_cursor: refusal('invalid_cursor'),
+  state_unreadable: refusal('state_unreadable'),
 });

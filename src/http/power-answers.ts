@@ -24,6 +24,7 @@ const DENIED: { readonly [type in ResourceType]: () => ApiError } = {
   game: shared(() => new ApiError(403, 'forbidden', 'You do not have access to this game server')),
 };
 
+const stateUnreadable = shared(() => new ApiError(502, 'provider_error', 'Failed to read state'));
 const actionNotFound = shared(() => new ApiError(404, 'not_found', 'Action not found'));
 const invalidLimit = shared(() =>
   Errors.invalidRequest('limit must be a whole number from 1 to 100'),
@@ -83,6 +84,8 @@ export const refusalError = (
       return invalidLimit();
     case 'invalid_cursor':
       return invalidCursor();
+    case 'state_unreadable':
+      return stateUnreadable();
   }
 };
 

@@ -145,6 +145,28 @@ describe.each(BACKENDS)('following actions on $name', (backend) => {
     expect((await get(`${VPS}/vps_moving/actions`)).statusCode).toBe(403);
   });
 
+  it('reads a machine’s power state from its back-end, with its newest action', async () => {
+    const started = await post(`${VPS}/vps_123/start`);
+    const res = await get(`${VPS}/vps_123/status`);
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['success', 'vps_id', 'state', 'checked_at', 'last_action']);
+    expect(['running', 'starting']).toContain(body.state);
+    expect(body.checked_at).toMatch(ISO);
+    expect(body.last_action).toMatchObject({
+      action_id: String(started.headers.location).split('/').at(-1),
+      action: 'start',
+    });
+    // Another customer's machine: the family's 403; a back-end that cannot tell: 502.
+    expect((await get(`${VPS}/vps_456/status`)).body).toBe(VPS_DENIED);
+    await service.addVps('vps_unreadable', 'cus_a', 'sim', 'fail-state');
+    const failed = await get(`${VPS}/vps_unreadable/status`);
+    expect([failed.statusCode, failed.body]).toEqual([
+      502,
+      '{"success":false,"error":"provider_error","message":"Failed to read state"}',
+    ]);
+  });
+
   it('lists the machines a key reaches, sorted by id, with pages', async () => {
     const customer = `cus_list_${backend.name.length}`;
     for (const id of ['vps_c', 'vps_a', 'vps_b']) await service.addVps(id, customer);

@@ -74,7 +74,9 @@ const isListed = (method: string): boolean => LISTED.has(method);
 
 /** The routes that read what a key asked for: a family's machines and their actions. */
 const isReadRoute = (url: string): boolean =>
-  /^\/v1\/hosting\/(cloud\/vps-custom|game\/power)(\/:[a-z_]+\/actions(\/:action_id)?)?$/.test(url);
+  /^\/v1\/hosting\/(cloud\/vps-custom|game\/power)(\/:[a-z_]+\/(actions(\/:action_id)?|status))?$/.test(
+    url,
+  );
 
 describe('the OpenAPI document', () => {
   const routes: ServedRoute[] = [];
@@ -281,6 +283,8 @@ describe('the OpenAPI document', () => {
         'listGameServerActions',
         'getVpsAction',
         'getGameServerAction',
+        'getVpsStatus',
+        'getGameServerStatus',
       ].sort(),
     );
   });
@@ -398,7 +402,7 @@ describe('the OpenAPI document', () => {
       Object.keys(item ?? {}).map((method) => `${method} ${path}`),
     );
     expect(unique(documented)).toEqual(unique([...served]));
-    expect(served.size).toBe(19);
+    expect(served.size).toBe(21);
   });
 
   /** Every way to get an answer from a power endpoint, one per documented status and case. */

@@ -137,6 +137,8 @@ export interface ErrorCase {
 export interface ErrorResponseOptions {
   /** Whether the response carries the `RateLimit-*` headers (authenticated requests). */
   readonly rateLimited?: boolean;
+  /** The component's name when the status's own one has another shape (fields of its own). */
+  readonly component?: string;
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
@@ -156,7 +158,7 @@ export const errorResponse = (
   options: ErrorResponseOptions = {},
 ): JsonSchema => {
   const status = cases[0]?.error.statusCode;
-  const name = status === undefined ? undefined : ERROR_SCHEMA_NAMES[status];
+  const name = options.component ?? (status === undefined ? undefined : ERROR_SCHEMA_NAMES[status]);
   if (name === undefined || cases.some((c) => c.error.statusCode !== status)) {
     throw new Error(`an error response needs cases of one documented status (${description})`);
   }

@@ -20,7 +20,7 @@ const NAMES: { readonly [type in PowerFamily['type']]: string } = {
   game: 'GameServer',
 };
 
-export type ReadRouteName = 'listMachines' | 'listActions' | 'getAction';
+export type ReadRouteName = 'listMachines' | 'listActions' | 'getAction' | 'getStatus';
 
 const ACTION_STATUSES = ['requested', 'in_progress', 'succeeded', 'failed', 'timed_out'];
 
@@ -193,6 +193,53 @@ export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): Fasti
           headers,
         },
         400: badPage(family),
+        ...common(family, `The ${noun} is not within the key's scope`),
+      },
+    };
+  }
+  if (name === 'getStatus') {
+    return {
+      ...base,
+      operationId: `get${NAMES[family.type]}Status`,
+      summary: `A ${noun}'s power state`,
+      description:
+        `The ${noun}'s power state as its back-end reports it (read at most every 2 s per ` +
+        `${noun}; polls in between share the reading), and its newest action. A \`read\` or \`power\` key.`,
+      params: one,
+      response: {
+        200: {
+          'x-response-description': `The ${noun}'s state.`,
+          [COMPONENT]: `${NAMES[family.type]}Status`,
+          type: 'object',
+          required: ['success', family.idField, 'state', 'checked_at', 'last_action'],
+          properties: {
+            success: { type: 'boolean', const: true },
+            [family.idField]: { type: 'string' },
+            state: {
+              type: 'string',
+              enum: ['running', 'stopped', 'starting', 'stopping', 'paused', 'unknown'],
+            },
+            checked_at: { type: 'string', format: 'date-time' },
+            last_action: {
+              type: ['object', 'null'],
+              required: [...ACTION_FIELDS, family.idField],
+              properties: actionProperties(family),
+            },
+          },
+          additionalProperties: false,
+          headers,
+        },
+        502: errorResponse(
+          `The back-end could not tell the ${noun}'s state.`,
+          [
+            {
+              name: 'state_unreadable',
+              summary: 'Back-end did not answer',
+              error: refusalError(Refusals.state_unreadable, family, null, 0),
+            },
+          ],
+          { rateLimited: true, component: 'StateUnreadableError' },
+        ),
         ...common(family, `The ${noun} is not within the key's scope`),
       },
     };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FAMILIES, type PowerFamily } from '../../domain/power.js';
 import type { ActionReader } from '../../services/action-reader.js';
+import type { StateReader } from '../../services/state-reader.js';
 import type { ResourceRecord } from '../../store/store.js';
 import type { HttpConventions } from '../conventions.js';
 import type { PowerPipeline, ReadRequest, ReadRoute } from '../power-pipeline.js';
@@ -22,13 +23,19 @@ export interface FastifyReadDependencies {
   readonly pipeline: PowerPipeline;
   readonly conventions: HttpConventions;
   readonly reader: ActionReader;
+  readonly states: StateReader;
 }
 
 type Params = Readonly<Record<string, string | undefined>>;
 type Query = Readonly<Record<string, unknown>>;
 
 /** What one read route answers, given its request's path and query, once the rules passed. */
-type Reading = (family: PowerFamily, params: Params, query: Query) => ReadRequest['respond'];
+type Reading = (
+  family: PowerFamily,
+  params: Params,
+  query: Query,
+  request: FastifyRequest,
+) => ReadRequest['respond'];
 
 const machineOf = (machine: ResourceRecord | undefined): ResourceRecord => {
   if (machine === undefined) throw new Error('a machine route ran without its machine');
@@ -41,7 +48,7 @@ const machineOf = (machine: ResourceRecord | undefined): ResourceRecord => {
  * route's reading; the answer is written through the same conventions as every power answer.
  */
 export const registerReadRoutes = (app: FastifyInstance, deps: FastifyReadDependencies): void => {
-  const { pipeline, conventions, reader } = deps;
+  const { pipeline, conventions, reader, states } = deps;
 
   const listActions: Reading = (family, _params, query) => async (_principal, machine) => {
     const limit = pageSize(query);
@@ -63,6 +70,24 @@ export const registerReadRoutes = (app: FastifyInstance, deps: FastifyReadDepend
     return found === undefined
       ? { refusal: Refusals.action_not_found }
       : { body: actionJson(family, found) };
+  };
+
+  const getStatus: Reading = (family, _params, _query, request) => async (_principal, found) => {
+    const machine = machineOf(found);
+    const [reading, last] = await Promise.all([
+      states.read(machine, { requestId: request.id, logger: request.log }),
+      reader.lastAction(machine),
+    ]);
+    if (reading === null) return { refusal: Refusals.state_unreadable };
+    return {
+      body: JSON.stringify({
+        success: true,
+        [family.idField]: machine.id,
+        state: reading.state,
+        checked_at: new Date(reading.checkedAt).toISOString(),
+        last_action: last === null ? null : actionView(family, last),
+      }),
+    };
   };
 
   const listMachines: Reading = (family, _params, query) => async (principal) => {
@@ -101,7 +126,7 @@ export const registerReadRoutes = (app: FastifyInstance, deps: FastifyReadDepend
         requestId: request.id,
         clientAddress: () => request.ip,
         log: request.log,
-        respond: reading(family, params, query),
+        respond: reading(family, params, query, request),
       });
       const labels = { route: template, method: 'GET', status: answer.status, family: family.type };
       conventions.write(reply.raw, request.id, answer, labels, started, request.log, () => request);
@@ -120,5 +145,6 @@ export const registerReadRoutes = (app: FastifyInstance, deps: FastifyReadDepend
     register(family, family.basePath, 'listMachines', false, listMachines);
     register(family, `${one}/actions`, 'listActions', true, listActions);
     register(family, `${one}/actions/:action_id`, 'getAction', true, getAction);
+    register(family, `${one}/status`, 'getStatus', true, getStatus);
   }
 };

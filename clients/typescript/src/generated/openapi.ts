@@ -250,6 +250,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hosting/cloud/vps-custom/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A VPS's power state
+         * @description The VPS's power state as its back-end reports it (read at most every 2 s per VPS; polls in between share the reading), and its newest action. A `read` or `power` key.
+         */
+        get: operations["getVpsStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hosting/game/power": {
         parameters: {
             query?: never;
@@ -302,6 +322,26 @@ export interface paths {
          * @description An action by the handle its 200 gave in `Location`. A `read` or `power` key.
          */
         get: operations["getGameServerAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosting/game/power/{server_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A game server's power state
+         * @description The game server's power state as its back-end reports it (read at most every 2 s per game server; polls in between share the reading), and its newest action. A `read` or `power` key.
+         */
+        get: operations["getGameServerStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -439,6 +479,32 @@ export interface components {
             /** @enum {string} */
             message: "Start action sent" | "Stop action sent" | "Restart action sent" | "Kill action sent";
         };
+        GameServerStatus: {
+            /** @enum {boolean} */
+            success: true;
+            server_id: string;
+            /** @enum {string} */
+            state: "running" | "stopped" | "starting" | "stopping" | "paused" | "unknown";
+            /** Format: date-time */
+            checked_at: string;
+            last_action: {
+                action_id: string;
+                /** @enum {string} */
+                action: "start" | "stop" | "restart" | "kill";
+                server_id: string;
+                /**
+                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @enum {string}
+                 */
+                status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                /** Format: date-time */
+                requested_at: string;
+                /** Format: date-time */
+                finished_at: string | null;
+                /** @description A stable code of heo-power when the action did not succeed, else null. */
+                error: string | null;
+            } | null;
+        };
         HealthStatus: {
             /** @enum {string} */
             status: "ok" | "ready";
@@ -495,6 +561,17 @@ export interface components {
              * @enum {string}
              */
             error: "service_unavailable";
+            /** @description A human-readable explanation. */
+            message: string;
+        };
+        StateUnreadableError: {
+            /** @enum {boolean} */
+            success: false;
+            /**
+             * @description A stable, machine-readable code.
+             * @enum {string}
+             */
+            error: "provider_error";
             /** @description A human-readable explanation. */
             message: string;
         };
@@ -593,6 +670,32 @@ export interface components {
             status: "requested";
             /** @enum {string} */
             message: "Start action sent" | "Stop action sent" | "Reset action sent";
+        };
+        VpsStatus: {
+            /** @enum {boolean} */
+            success: true;
+            vps_id: string;
+            /** @enum {string} */
+            state: "running" | "stopped" | "starting" | "stopping" | "paused" | "unknown";
+            /** Format: date-time */
+            checked_at: string;
+            last_action: {
+                action_id: string;
+                /** @enum {string} */
+                action: "start" | "stop" | "reset";
+                vps_id: string;
+                /**
+                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @enum {string}
+                 */
+                status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                /** Format: date-time */
+                requested_at: string;
+                /** Format: date-time */
+                finished_at: string | null;
+                /** @description A stable code of heo-power when the action did not succeed, else null. */
+                error: string | null;
+            } | null;
         };
         MethodNotAllowedError: {
             /** @enum {boolean} */
@@ -2876,6 +2979,130 @@ export interface operations {
             };
         };
     };
+    getVpsStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path: {
+                /**
+                 * @description The VPS ID. An ID that is unknown or outside the key's scope gets the same 403.
+                 * @example vps_123
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The VPS's state. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VpsStatus"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The VPS is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The back-end could not tell the VPS's state. */
+            502: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateUnreadableError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
     listGameServers: {
         parameters: {
             query?: {
@@ -3237,6 +3464,130 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    getGameServerStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
+                "x-request-id"?: string;
+            };
+            path: {
+                /**
+                 * @description The game server ID. An ID that is unknown or outside the key's scope gets the same 403.
+                 * @example srv_123
+                 */
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The game server's state. */
+            200: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GameServerStatus"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key. */
+            401: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description The authentication scheme to use: an API key as a Bearer token. */
+                    "WWW-Authenticate"?: "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description The game server is not within the key's scope or does not exist (the same answer for both). */
+            403: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
+                };
+            };
+            /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
+            429: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description The back-end could not tell the game server's state. */
+            502: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateUnreadableError"];
                 };
             };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
