@@ -250,13 +250,13 @@ export class PowerPipeline {
       trace: null,
     };
     const { family } = request.route;
-    const refused = (refusal: Refusal): PowerAnswer => {
-      const retryAfter =
-        refusal === Refusals.address_refused
-          ? passage.addressRefusedFor
-          : (passage.limit?.resetSeconds ?? 0);
-      return this.#error(passage, refusalError(refusal, family, null, retryAfter), null, false);
-    };
+    const refused = (refusal: Refusal): PowerAnswer =>
+      this.#error(
+        passage,
+        refusalError(refusal, family, null, this.#retryAfter(passage, refusal)),
+        null,
+        false,
+      );
     try {
       this.#caches.refresh();
       const refusal = await this.#from(passage, 0, this.#readSteps);
@@ -271,14 +271,8 @@ export class PowerPipeline {
     }
   }
 
-  readonly #limitReads: Step<ReadRequest> = (passage) => {
-    const decision = this.#readLimiter.consume((passage.principal as Principal).keyId);
-    const counted = (limit: RateLimitDecision): Refusal | null => {
-      passage.limit = limit;
-      return limit.allowed ? null : Refusals.rate_limited;
-    };
-    return decision instanceof Promise ? decision.then(counted) : counted(decision);
-  };
+  readonly #limitReads: Step<ReadRequest> = (passage) =>
+    this.#count(passage, this.#readLimiter, null);
 
   readonly #checkReadAccess: Step<ReadRequest> = (passage) => {
     const { route, resourceId } = passage.request;
@@ -359,17 +353,35 @@ export class PowerPipeline {
     return counted instanceof Promise ? counted.then(() => refusal) : refusal;
   }
 
-  readonly #limitRate: Step = (passage) => {
-    const decision = this.#limiter.consume((passage.principal as Principal).keyId);
+  readonly #limitRate: Step = (passage) => this.#count(passage, this.#limiter, this.#limited);
+
+  readonly #limited = (passage: Passage): void => {
+    const { family, action } = passage.request.route;
+    this.#observer?.rateLimited(family.type, action);
+  };
+
+  /** Counts the request against the key's window of `limiter`; over it → 429. */
+  #count<R extends KeyRequestFacts>(
+    passage: Passage<R>,
+    limiter: RateLimiter,
+    onRefused: ((passage: Passage<R>) => void) | null,
+  ): MaybePromise<Refusal | null> {
+    const decision = limiter.consume((passage.principal as Principal).keyId);
     const counted = (limit: RateLimitDecision): Refusal | null => {
       passage.limit = limit;
       if (limit.allowed) return null;
-      const { family, action } = passage.request.route;
-      this.#observer?.rateLimited(family.type, action);
+      onRefused?.(passage);
       return Refusals.rate_limited;
     };
     return decision instanceof Promise ? decision.then(counted) : counted(decision);
-  };
+  }
+
+  /** What a 429 tells the client to wait: the address's refusal, or the key's window. */
+  #retryAfter(passage: Passage<KeyRequestFacts>, refusal: Refusal): number {
+    return refusal === Refusals.address_refused
+      ? passage.addressRefusedFor
+      : (passage.limit?.resetSeconds ?? 0);
+  }
 
   readonly #readBody: Step = (passage) => {
     const { raw, query } = passage.request;
@@ -479,11 +491,7 @@ export class PowerPipeline {
     if (refusal === Refusals.provider_failed) {
       return Errors.providerRefused(passage.trace?.reason ?? 'provider_rejected');
     }
-    const retryAfter =
-      refusal === Refusals.address_refused
-        ? passage.addressRefusedFor
-        : (passage.limit?.resetSeconds ?? 0);
-    return refusalError(refusal, family, action, retryAfter);
+    return refusalError(refusal, family, action, this.#retryAfter(passage, refusal));
   }
 
   #entry(passage: Passage, status: number, error: string | null, actionId?: string): AuditEntry {

@@ -1,4 +1,5 @@
 import type { PowerAction, ProviderReason } from '../domain/power.js';
+import type { Log } from '../logger.js';
 import type { ProviderCallObserver } from '../metrics/observers.js';
 import type {
   PowerContext,
@@ -50,6 +51,31 @@ export const reasonOf = (failure: ProviderFailure): ProviderReason => {
     case 'rate_limited':
       return 'provider_rejected';
   }
+};
+
+/**
+ * The registered provider `name`, or why there is none usable: it is not registered, or its
+ * credential cannot be opened (wrong or missing key). Either is logged here, as an operator's
+ * problem; the caller decides what its client is told.
+ */
+export const providerOfMachine = async (
+  providers: ProviderRegistry,
+  name: string,
+  logger: Log,
+): Promise<{ readonly provider: PowerProvider } | { readonly problem: string }> => {
+  let provider: PowerProvider | undefined;
+  try {
+    provider = await providers.get(name);
+  } catch (error) {
+    if (!(error instanceof SecretError)) throw error;
+    logger.error({ provider: name, err: error }, 'provider credential cannot be opened');
+    return { problem: `credential unavailable: ${error.message}` };
+  }
+  if (provider === undefined) {
+    logger.error({ provider: name }, 'resource points at a missing provider');
+    return { problem: 'provider is not registered' };
+  }
+  return { provider };
 };
 
 /**
@@ -120,23 +146,11 @@ export class ActionSender {
     trace: ProviderTrace,
     { logger }: PowerContext,
   ): Promise<PowerProvider | null> {
-    let provider: PowerProvider | undefined;
-    try {
-      provider = await this.#providers.get(name);
-    } catch (error) {
-      if (!(error instanceof SecretError)) throw error;
-      trace.upstreamDetail = `credential unavailable: ${error.message}`;
-      trace.reason = 'provider_unreachable';
-      logger.error({ provider: name, err: error }, 'provider credential cannot be opened');
-      return null;
-    }
-    if (provider === undefined) {
-      trace.upstreamDetail = 'provider is not registered';
-      trace.reason = 'provider_unreachable';
-      logger.error({ provider: name }, 'resource points at a missing provider');
-      return null;
-    }
-    return provider;
+    const found = await providerOfMachine(this.#providers, name, logger);
+    if ('provider' in found) return found.provider;
+    trace.upstreamDetail = found.problem;
+    trace.reason = 'provider_unreachable';
+    return null;
   }
 
   async #observed(

@@ -2,8 +2,8 @@ import type { MachineState } from '../domain/power.js';
 import { BoundedCache } from '../lib/bounded-cache.js';
 import type { Log } from '../logger.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { SecretError } from '../secrets/secret-error.js';
 import type { ResourceRecord } from '../store/store.js';
+import { providerOfMachine } from './action-sender.js';
 
 /** A machine's power state as its back-end reported it, and when; `null`: it could not tell. */
 export interface MachineStateReading {
@@ -59,21 +59,9 @@ export class StateReader {
     machine: ResourceRecord,
     context: { requestId: string; logger: Log },
   ): Promise<MachineStateReading | null> {
-    let provider;
-    try {
-      provider = await this.#providers.get(machine.provider);
-    } catch (error) {
-      if (!(error instanceof SecretError)) throw error;
-      context.logger.error(
-        { provider: machine.provider, err: error },
-        'provider credential cannot be opened',
-      );
-      return null;
-    }
-    if (provider === undefined) {
-      context.logger.error({ provider: machine.provider }, 'resource points at a missing provider');
-      return null;
-    }
+    const found = await providerOfMachine(this.#providers, machine.provider, context.logger);
+    if (!('provider' in found)) return null;
+    const { provider } = found;
     const outcome = await provider.state(
       { resourceType: machine.type, resourceId: machine.id, ref: machine.ref },
       context,
