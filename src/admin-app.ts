@@ -1,13 +1,13 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerBodyParsers } from './http/body-parsers.js';
 import { requireAdminToken } from './http/admin/admin-auth.js';
 import { registerAdminErrorHandling } from './http/admin/admin-errors.js';
 import { registerAdminOpenApi, registerAdminOpenApiRoute } from './http/admin/admin-openapi.js';
 import { registerKeyRoutes } from './http/admin/key-routes.js';
 import { registerMachineRoutes } from './http/admin/machine-routes.js';
 import { registerProviderRoutes } from './http/admin/provider-routes.js';
-import { deferredChildLoggers } from './http/request-logger.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
+import { sharedFastifyOptions } from './http/fastify-options.js';
+import { REQUEST_ID_HEADER } from './http/request-id.js';
 import { acceptAsIs } from './http/schemas/accept-as-is.js';
 import type { Logger } from './logger.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -31,18 +31,7 @@ export interface AdminAppDependencies {
  * and reads no environment.
  */
 export const buildAdminApp = (deps: AdminAppDependencies): FastifyInstance => {
-  const loggerInstance: FastifyBaseLogger = deps.logger;
-  const fastify = Fastify({
-    loggerInstance,
-    logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: deferredChildLoggers(deps.logger),
-    genReqId: requestIdOf,
-    requestIdHeader: false,
-    bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { maxParamLength: 16_384 },
-    exposeHeadRoutes: false,
-    forceCloseConnections: 'idle',
-  });
+  const fastify = Fastify(sharedFastifyOptions(deps.logger));
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();

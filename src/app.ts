@@ -1,10 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AuditWriter } from './audit/audit-writer.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { TrustProxy } from './config.js';
@@ -31,13 +26,13 @@ import { registerPowerRoutes } from './http/transports/fastify-power.js';
 import { registerReadRoutes } from './http/transports/fastify-reads.js';
 import type { ActionReader } from './services/action-reader.js';
 import type { StateReader } from './services/state-reader.js';
-import { deferredChildLoggers } from './http/request-logger.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id.js';
+import { REQUEST_ID_HEADER } from './http/request-id.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
 import { registerOpenApiDocument } from './http/openapi/document.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerOpenApiRoute } from './http/routes/openapi-route.js';
 import { acceptAsIs } from './http/schemas/accept-as-is.js';
+import { sharedFastifyOptions } from './http/fastify-options.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -88,8 +83,6 @@ const numberOr = (value: unknown, fallback: number): number =>
 
 /** Builds the HTTP application. It does not listen and reads no environment. */
 export const buildApp = (deps: AppDependencies): App => {
-  // Typed as Fastify's logger so the instance keeps Fastify's default generics.
-  const loggerInstance: FastifyBaseLogger = deps.logger;
   const conventions = new HttpConventions(deps.logger, deps.observer);
   const trustProxy = fastifyTrustProxy(deps.trustProxy ?? false);
   const pipeline = new PowerPipeline({
@@ -124,18 +117,8 @@ export const buildApp = (deps: AppDependencies): App => {
       capConnectionsPerClient(server, deps.limits.maxPerClient);
       return server;
     },
-    loggerInstance,
-    // The completion line of every request is written by the conventions, as on the direct path.
-    logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: deferredChildLoggers(deps.logger),
-    genReqId: requestIdOf,
-    requestIdHeader: false,
-    bodyLimit: BODY_LIMIT_BYTES,
-    // Long ids are answered like any unknown id, not as an unknown route.
-    routerOptions: { maxParamLength: 16_384 },
-    exposeHeadRoutes: false,
+    ...sharedFastifyOptions(deps.logger),
     return503OnClosing: false,
-    forceCloseConnections: 'idle',
     trustProxy,
     clientErrorHandler: clientErrorHandler(conventions),
     // Errors found before routing (a malformed URL) skip the hooks: the request id, the
