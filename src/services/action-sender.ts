@@ -59,7 +59,7 @@ export const reasonOf = (failure: ProviderFailure): ProviderReason => {
  * problem; the caller decides what its client is told.
  */
 export const providerOfMachine = async (
-  providers: ProviderRegistry,
+  providers: Pick<ProviderRegistry, 'get'>,
   name: string,
   logger: Log,
 ): Promise<{ readonly provider: PowerProvider } | { readonly problem: string }> => {

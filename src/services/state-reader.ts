@@ -25,11 +25,11 @@ interface Entry {
  * share that call. A back-end that cannot answer gives `null` (logged here, never shown).
  */
 export class StateReader {
-  readonly #providers: ProviderRegistry;
+  readonly #providers: Pick<ProviderRegistry, 'get'>;
   readonly #entries = new BoundedCache<string, Entry>(10_000);
   readonly #now: () => number;
 
-  constructor(providers: ProviderRegistry, now: () => number = Date.now) {
+  constructor(providers: Pick<ProviderRegistry, 'get'>, now: () => number = Date.now) {
     this.#providers = providers;
     this.#now = now;
   }
