@@ -62,6 +62,8 @@ export interface StateRead {
   readonly state: MachineState;
   /** What the provider reported, redacted (e.g. `status running, qmpstatus paused`): for logs. */
   readonly detail: string | null;
+  /** How long the machine has been up, when the back-end tells (it proves a restart happened). */
+  readonly uptimeMs?: number;
 }
 
 /**
@@ -192,11 +194,12 @@ export const refused = (
   upstreamStatus: number | null = null,
 ): PowerRefused => ({ accepted: false, failure, upstreamStatus, detail });
 
-export const stateRead = (state: MachineState, detail: string | null = null): StateRead => ({
-  read: true,
-  state,
-  detail,
-});
+export const stateRead = (
+  state: MachineState,
+  detail: string | null = null,
+  uptimeMs?: number,
+): StateRead =>
+  uptimeMs === undefined ? { read: true, state, detail } : { read: true, state, detail, uptimeMs };
 
 export const readFailed = (
   failure: ProviderFailure,

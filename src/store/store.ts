@@ -204,6 +204,50 @@ export interface ActionStore {
   ): Promise<ActionRecord | undefined>;
   /** A machine's actions, newest first. */
   list(resourceType: ResourceType, resourceId: string, query: ActionQuery): Promise<ActionPage>;
+  /**
+   * Takes up to `limit` unfinished actions that are due for a look, for `leaseMs` from `now`:
+   * until then no other claim returns them (one instance looks at an action at a time), after it
+   * they are due again (the instance that took them died, or lost its store).
+   */
+  claim(claim: ActionClaim): Promise<FollowedAction[]>;
+  /**
+   * Writes what looks found, all in one transaction. A look whose lease was taken over meanwhile
+   * (it outlived its lease) is not written; the ids of those written are returned.
+   */
+  settle(settlements: readonly ActionSettlement[]): Promise<ReadonlySet<string>>;
+}
+
+/** An unfinished action, as the instance that claimed it holds it. */
+export interface FollowedAction extends ActionRecord {
+  /** Looks it has had so far. */
+  readonly checks: number;
+  /** What those looks found on the way (the follower's own words), or `null`. */
+  readonly progress: string | null;
+  /** The lease it was claimed under. */
+  readonly lease: string;
+}
+
+export interface ActionClaim {
+  /** Unique to this claim: a settlement is written only under the lease it was claimed with. */
+  readonly lease: string;
+  readonly now: number;
+  /** Actions requested after this time are not due for their first look yet. */
+  readonly firstCheckBefore: number;
+  readonly leaseMs: number;
+  readonly limit: number;
+}
+
+/** What one look at a claimed action found. */
+export interface ActionSettlement {
+  readonly id: string;
+  readonly lease: string;
+  readonly status: ActionStatus;
+  readonly error: string | null;
+  readonly finishedAt: number | null;
+  /** When to look again; `null` once the action has ended. */
+  readonly nextCheckAt: number | null;
+  readonly checks: number;
+  readonly progress: string | null;
 }
 
 /** A change an operator made (provider, resource or key), written with the change itself. */

@@ -40,6 +40,11 @@ export interface UpstreamOptions {
  */
 export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
+  /** Most requests that were waiting for their answer at one time. */
+  peakInFlight = 0;
+  /** URLs requested while an earlier request for the same URL still waited for its answer. */
+  readonly overlapping: string[] = [];
+  readonly #waiting = new Map<string, number>();
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -82,6 +87,23 @@ export class FakeUpstream {
 
   clear(): void {
     this.requests.length = 0;
+    this.overlapping.length = 0;
+    this.peakInFlight = 0;
+  }
+
+  /** Counts a request as waiting until its answer is sent or its connection goes. */
+  #track(url: string, res: ServerResponse): void {
+    const waiting = this.#waiting.get(url) ?? 0;
+    if (waiting > 0) this.overlapping.push(url);
+    this.#waiting.set(url, waiting + 1);
+    let inFlight = 0;
+    for (const count of this.#waiting.values()) inFlight += count;
+    this.peakInFlight = Math.max(this.peakInFlight, inFlight);
+    res.once('close', () => {
+      const left = (this.#waiting.get(url) ?? 1) - 1;
+      if (left <= 0) this.#waiting.delete(url);
+      else this.#waiting.set(url, left);
+    });
   }
 
   async close(): Promise<void> {
@@ -106,6 +128,7 @@ export class FakeUpstream {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       this.requests.push(recorded);
+      this.#track(recorded.url, res);
       const reply = answer(recorded);
       if (reply === 'hang') return;
       if (reply === 'reset') {

@@ -411,6 +411,70 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       ).toEqual(['req-2']);
     });
 
+    it('lends each due action to one claim at a time, and writes a look only under its lease', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `act_${String(i).padStart(20, '0')}`);
+      await store.audit.append(ids.map((actionId, i) => entry(100 + i, { actionId })));
+      const other = await harness.openOther();
+      try {
+        const claim = (on: Store, n: number) =>
+          on.actions.claim({
+            lease: `lease-${n}`,
+            now: 20_000,
+            firstCheckBefore: 20_000,
+            leaseMs: 5_000,
+            limit: 4,
+          });
+        // Many claims at once, from two connections: no action is in two of them.
+        const claims = await Promise.all(
+          Array.from({ length: 10 }, (_, n) => claim(n % 2 === 0 ? store : other, n)),
+        );
+        const claimed = claims.flat().map((a) => a.id);
+        expect(new Set(claimed).size).toBe(claimed.length);
+        expect(claimed.length).toBe(30);
+        expect(claims.flat()[0]).toMatchObject({ status: 'requested', checks: 0, progress: null });
+        // Held: not due again until the lease runs out, then due again for anyone.
+        expect(await claim(store, 11)).toEqual([]);
+        const [again] = await store.actions.claim({
+          lease: 'lease-late',
+          now: 25_000,
+          firstCheckBefore: 25_000,
+          leaseMs: 5_000,
+          limit: 1,
+        });
+        expect(again).toBeDefined();
+        const taken = claims.flat().find((a) => a.id === again?.id);
+        // The old lease's look is not written; the new one's is.
+        const look = (lease: string) => ({
+          id: again?.id ?? '',
+          lease,
+          status: 'succeeded' as const,
+          error: null,
+          finishedAt: 25_100,
+          nextCheckAt: null,
+          checks: 1,
+          progress: 'task_ok',
+        });
+        expect(await store.actions.settle([look(taken?.lease ?? '')])).toEqual(new Set());
+        expect(await store.actions.settle([look('lease-late')])).toEqual(new Set([again?.id]));
+        expect(await store.actions.get('vps', 'vps_1', again?.id ?? '')).toMatchObject({
+          status: 'succeeded',
+          finishedAt: 25_100,
+        });
+        // Ended: never due again.
+        const later = await store.actions.claim({
+          lease: 'lease-last',
+          now: 90_000,
+          firstCheckBefore: 90_000,
+          leaseMs: 5_000,
+          limit: 100,
+        });
+        expect(later.map((a) => a.id)).not.toContain(again?.id);
+        expect(later.length).toBe(29);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('keeps every value of a batch exactly, whatever its characters, in one or many rows', async () => {
       const awkward = [
         'NULL',

@@ -180,7 +180,7 @@ export class ProxmoxProvider implements PowerProvider {
           200,
         );
       }
-      return stateRead(read.state, this.#redact(read.detail));
+      return stateRead(read.state, this.#redact(read.detail), read.uptimeMs);
     })();
     if (!outcome.read) this.#logReadFailure(context, target, outcome);
     return outcome;

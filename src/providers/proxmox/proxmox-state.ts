@@ -32,7 +32,14 @@ export interface GuestState {
   readonly state: MachineState;
   /** What Proxmox reported, for the log. */
   readonly detail: string;
+  /** `uptime` (Proxmox gives seconds), when it is a number. */
+  readonly uptimeMs?: number;
 }
+
+const uptimeOf = (value: unknown): { uptimeMs?: number } =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0
+    ? { uptimeMs: value * 1000 }
+    : {};
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
@@ -44,7 +51,12 @@ const text = (value: unknown): string | undefined =>
  */
 export const guestStateOf = (type: GuestType, data: unknown): GuestState | null => {
   if (typeof data !== 'object' || data === null) return null;
-  const fields = data as { status?: unknown; qmpstatus?: unknown; lock?: unknown };
+  const fields = data as {
+    status?: unknown;
+    qmpstatus?: unknown;
+    lock?: unknown;
+    uptime?: unknown;
+  };
   const status = text(fields.status);
   if (status === undefined) return null;
   const lock = text(fields.lock);
@@ -57,5 +69,6 @@ export const guestStateOf = (type: GuestType, data: unknown): GuestState | null 
     state: QMP_STATES[qmp] ?? 'unknown',
     detail:
       type === 'qemu' ? `status running, qmpstatus ${qmp}${locked}` : `status running${locked}`,
+    ...uptimeOf(fields.uptime),
   };
 };

@@ -152,7 +152,7 @@ export class PterodactylProvider implements PowerProvider {
           200,
         );
       }
-      return stateRead(read.state, this.#redact(read.detail));
+      return stateRead(read.state, this.#redact(read.detail), read.uptimeMs);
     })();
     if (!outcome.read) {
       context.logger.debug(

@@ -16,6 +16,8 @@ export interface ServerState {
   readonly state: MachineState;
   /** What the panel reported, for the log. */
   readonly detail: string;
+  /** `resources.uptime` (Wings gives milliseconds), when it is a number. */
+  readonly uptimeMs?: number;
 }
 
 /**
@@ -23,7 +25,9 @@ export interface ServerState {
  * body is not that.
  */
 export const serverStateOf = (body: string): ServerState | null => {
-  let attributes: { current_state?: unknown; is_suspended?: unknown } | undefined;
+  let attributes:
+    | { current_state?: unknown; is_suspended?: unknown; resources?: { uptime?: unknown } }
+    | undefined;
   try {
     const parsed = JSON.parse(body) as {
       object?: unknown;
@@ -37,5 +41,10 @@ export const serverStateOf = (body: string): ServerState | null => {
   const raw = attributes?.current_state;
   if (typeof raw !== 'string' || raw === '') return null;
   const suspended = attributes?.is_suspended === true ? ', suspended' : '';
-  return { state: PANEL_STATES[raw] ?? 'unknown', detail: `current_state ${raw}${suspended}` };
+  const uptime = attributes?.resources?.uptime;
+  const state = PANEL_STATES[raw] ?? 'unknown';
+  const detail = `current_state ${raw}${suspended}`;
+  return typeof uptime === 'number' && Number.isFinite(uptime) && uptime >= 0
+    ? { state, detail, uptimeMs: uptime }
+    : { state, detail };
 };

@@ -22,6 +22,7 @@ export const POSTGRES_CAPABILITIES: SqlCapabilities = {
   // Per schema, so that deployments sharing a database do not wait for each other.
   tryTransactionLockQuery:
     "SELECT pg_try_advisory_xact_lock(hashtext('heo-power ' || ?::text || ' ' || current_schema())) AS locked",
+  lockSkippingLocked: ' FOR UPDATE SKIP LOCKED',
 };
 
 const INT8_OID = 20;

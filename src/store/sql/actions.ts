@@ -1,11 +1,14 @@
 import type { PowerAction, ResourceType } from '../../domain/power.js';
 import type {
+  ActionClaim,
   ActionPage,
   ActionQuery,
   ActionRecord,
+  ActionSettlement,
   ActionStatus,
   ActionStore,
   AuditEntry,
+  FollowedAction,
 } from '../store.js';
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
@@ -23,6 +26,7 @@ const ACTION_COLUMNS = [
   'error',
   'requested_at',
   'finished_at',
+  'next_check_at',
 ] as const;
 
 const ACTION_COLUMN_TYPES: Readonly<Record<(typeof ACTION_COLUMNS)[number], string>> = {
@@ -38,6 +42,7 @@ const ACTION_COLUMN_TYPES: Readonly<Record<(typeof ACTION_COLUMNS)[number], stri
   error: 'text',
   requested_at: 'bigint',
   finished_at: 'bigint',
+  next_check_at: 'bigint',
 };
 
 export const INSERT_ACTION_ROW = `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}) VALUES (${ACTION_COLUMNS.map(() => '?').join(', ')})`;
@@ -62,6 +67,8 @@ export const actionParams = (e: AuditEntry): SqlValue[] | null =>
         null,
         e.at,
         null,
+        // Due for its first look at once; the follower waits out its own first delay.
+        e.at,
       ];
 
 /** The action rows of a batch, one array per column. */
@@ -83,6 +90,23 @@ const toAction = (row: SqlRow): ActionRecord => ({
   finishedAt: numOrNull(row.finished_at),
 });
 
+const toFollowed = (row: SqlRow): FollowedAction => ({
+  ...toAction(row),
+  checks: num(row.checks),
+  progress: strOrNull(row.progress),
+  lease: str(row.lease),
+});
+
+/**
+ * Due actions, oldest due first, straight from the partial index of unfinished ones. Taking them
+ * moves their next look one lease ahead: they are not due again unless this lease runs out.
+ */
+const claimActions = (lockSkippingLocked: string): string =>
+  `UPDATE actions SET lease = ?, next_check_at = ? WHERE id IN (SELECT id FROM actions WHERE next_check_at <= ? AND requested_at <= ? ORDER BY next_check_at LIMIT ?${lockSkippingLocked}) RETURNING *`;
+
+const SETTLE_ACTION =
+  'UPDATE actions SET status = ?, error = ?, finished_at = ?, next_check_at = ?, checks = ?, progress = ? WHERE id = ? AND lease = ?';
+
 const GET_ACTION = 'SELECT * FROM actions WHERE id = ? AND resource_type = ? AND resource_id = ?';
 
 /** Newest first, by the machine's index; the keyset condition continues after a page. */
@@ -92,7 +116,43 @@ const LIST_ACTIONS_AFTER =
   'SELECT * FROM actions WHERE resource_type = ? AND resource_id = ? AND requested_at >= ? AND (requested_at < ? OR (requested_at = ? AND id < ?)) ORDER BY requested_at DESC, id DESC LIMIT ?';
 
 export class SqlActionStore implements ActionStore {
-  constructor(private readonly db: SqlExecutor) {}
+  readonly #claim: string;
+
+  constructor(private readonly db: SqlExecutor) {
+    this.#claim = claimActions(db.capabilities.lockSkippingLocked);
+  }
+
+  async claim(claim: ActionClaim): Promise<FollowedAction[]> {
+    const rows = await this.db.all(this.#claim, [
+      claim.lease,
+      claim.now + claim.leaseMs,
+      claim.now,
+      claim.firstCheckBefore,
+      claim.limit,
+    ]);
+    return rows.map(toFollowed);
+  }
+
+  async settle(settlements: readonly ActionSettlement[]): Promise<ReadonlySet<string>> {
+    if (settlements.length === 0) return new Set();
+    return this.db.transaction(async (tx) => {
+      const written = new Set<string>();
+      for (const s of settlements) {
+        const changed = await tx.run(SETTLE_ACTION, [
+          s.status,
+          s.error,
+          s.finishedAt,
+          s.nextCheckAt,
+          s.checks,
+          s.progress,
+          s.id,
+          s.lease,
+        ]);
+        if (changed > 0) written.add(s.id);
+      }
+      return written;
+    });
+  }
 
   async get(
     resourceType: ResourceType,

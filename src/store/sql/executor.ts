@@ -36,6 +36,12 @@ export interface SqlCapabilities {
    * (SQLite).
    */
   readonly tryTransactionLockQuery: string | null;
+  /**
+   * What ends a `SELECT` whose rows one transaction takes for itself while others pass them by
+   * (` FOR UPDATE SKIP LOCKED`), so instances sharing the database never take the same row;
+   * empty where every write transaction holds the one write lock anyway (SQLite).
+   */
+  readonly lockSkippingLocked: string;
 }
 
 /**

@@ -22,6 +22,7 @@ export const SQLITE_CAPABILITIES: SqlCapabilities = {
   batchInsert: 'per-row',
   tableExistsQuery: "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
   tryTransactionLockQuery: null,
+  lockSkippingLocked: '',
 };
 
 export const translateSqliteError = (error: unknown): unknown => {
