@@ -77,6 +77,20 @@ export interface Config {
    * background; `null` (the default) keeps every record.
    */
   readonly auditRetentionDays: number | null;
+  /** `HEO_FOLLOW_ACTIONS`: whether this instance follows accepted actions to their end. */
+  readonly followActions: boolean;
+  /** How long an instance holds an action it looks at; another takes it over after that. */
+  readonly followLeaseMs: number;
+  /** The first look at an action, this long after its request; later looks back off from it. */
+  readonly followPollMs: number;
+  /** Longest wait between two looks at one action. */
+  readonly followPollMaxMs: number;
+  /** One deadline for every back-end and action; `null`: each back-end's own (README). */
+  readonly followDeadlineMs: number | null;
+  /** Calls the follower makes to one provider per minute, shared by every instance via Redis. */
+  readonly followCallsPerMinute: number;
+  /** Calls to one provider the follower of one instance has in flight at most. */
+  readonly followConcurrency: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -107,6 +121,13 @@ export const DEFAULTS: Config = Object.freeze({
   maxConnectionsPerClient: 128,
   publicUrl: null,
   auditRetentionDays: null,
+  followActions: true,
+  followLeaseMs: 30_000,
+  followPollMs: 1_000,
+  followPollMaxMs: 15_000,
+  followDeadlineMs: null,
+  followCallsPerMinute: 300,
+  followConcurrency: 4,
 });
 
 export class ConfigError extends Error {
@@ -156,6 +177,15 @@ const optionalInteger = (
   if (raw === undefined || raw === '') return null;
   const value = integer(env, name, -1, min, max, problems);
   return value === -1 ? null : value;
+};
+
+const flag = (env: Env, name: string, fallback: boolean, problems: string[]): boolean => {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  problems.push(`${name} must be true or false, got "${env[name]}"`);
+  return fallback;
 };
 
 const text = (env: Env, name: string, fallback: string): string => {
@@ -393,7 +423,50 @@ export const loadConfig = (env: Env = process.env): Config => {
     ),
     publicUrl: publicUrl(env, problems),
     auditRetentionDays: optionalInteger(env, 'HEO_AUDIT_RETENTION_DAYS', 1, 36_500, problems),
+    followActions: flag(env, 'HEO_FOLLOW_ACTIONS', DEFAULTS.followActions, problems),
+    followLeaseMs: integer(
+      env,
+      'HEO_FOLLOW_LEASE_MS',
+      DEFAULTS.followLeaseMs,
+      100,
+      3_600_000,
+      problems,
+    ),
+    followPollMs: integer(env, 'HEO_FOLLOW_POLL_MS', DEFAULTS.followPollMs, 10, 600_000, problems),
+    followPollMaxMs: integer(
+      env,
+      'HEO_FOLLOW_POLL_MAX_MS',
+      DEFAULTS.followPollMaxMs,
+      10,
+      3_600_000,
+      problems,
+    ),
+    followDeadlineMs: optionalInteger(env, 'HEO_FOLLOW_DEADLINE_MS', 100, 86_400_000, problems),
+    followCallsPerMinute: integer(
+      env,
+      'HEO_FOLLOW_CALLS_PER_MINUTE',
+      DEFAULTS.followCallsPerMinute,
+      1,
+      1_000_000,
+      problems,
+    ),
+    followConcurrency: integer(
+      env,
+      'HEO_FOLLOW_CONCURRENCY',
+      DEFAULTS.followConcurrency,
+      1,
+      1_000,
+      problems,
+    ),
   };
+  if (config.followLeaseMs <= 2 * config.providerTimeoutMs)
+    problems.push(
+      `HEO_FOLLOW_LEASE_MS (${config.followLeaseMs}) must be more than twice HEO_PROVIDER_TIMEOUT_MS (${config.providerTimeoutMs}): a look at an action makes up to two provider calls, and must end within its lease`,
+    );
+  if (config.followPollMaxMs < config.followPollMs)
+    problems.push(
+      `HEO_FOLLOW_POLL_MAX_MS (${config.followPollMaxMs}) must be at least HEO_FOLLOW_POLL_MS (${config.followPollMs})`,
+    );
   if (
     config.metricsPort !== null &&
     config.metricsPort !== 0 &&

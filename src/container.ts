@@ -20,6 +20,8 @@ import { MachineService } from './services/machine-service.js';
 import { KeyService } from './services/key-service.js';
 import { AdminTokenService } from './services/admin-token-service.js';
 import { ActionSender } from './services/action-sender.js';
+import { ActionFollower } from './services/action-follower.js';
+import { PollBudget } from './services/poll-budget.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -51,6 +53,8 @@ export interface Container {
   readonly metrics: Metrics | null;
   /** Prunes audit records past `HEO_AUDIT_RETENTION_DAYS`; `null` when unset or not serving. */
   readonly pruner: AuditPruner | null;
+  /** Follows accepted actions to their end; `null` when `HEO_FOLLOW_ACTIONS=false` or not serving. */
+  readonly follower: ActionFollower | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -139,6 +143,7 @@ export const createContainer = async (
   let limiter: RateLimiter;
   let readLimiter: RateLimiter;
   let failures: FailureBudget | null = null;
+  let followCalls: RateLimiter | null = null;
   try {
     limiter =
       overrides.limiter ??
@@ -157,6 +162,12 @@ export const createContainer = async (
         summaryIntervalMs: config.authFailureLogIntervalMs,
       });
     }
+    if (serving && config.followActions) {
+      followCalls = await counter(
+        { limit: config.followCallsPerMinute, windowMs: 60_000 },
+        `${config.redisPrefix}follow-calls:`,
+      );
+    }
   } catch (error) {
     await store.close();
     throw error;
@@ -171,6 +182,21 @@ export const createContainer = async (
       ? new AuditPruner({ audit: store.audit, retentionDays: config.auditRetentionDays, logger })
       : null;
   pruner?.start();
+  const follower =
+    followCalls === null
+      ? null
+      : new ActionFollower({
+          actions: store.actions,
+          resources: store.resources,
+          providers,
+          budget: new PollBudget({ perMinute: followCalls, concurrency: config.followConcurrency }),
+          logger,
+          ...(metrics === null ? {} : { observer: metrics }),
+          leaseMs: config.followLeaseMs,
+          schedule: { firstMs: config.followPollMs, maxMs: config.followPollMaxMs },
+          deadlineMs: config.followDeadlineMs,
+        });
+  follower?.start();
 
   return {
     config,
@@ -191,8 +217,11 @@ export const createContainer = async (
     adminTokens: new AdminTokenService(store),
     metrics,
     pruner,
+    follower,
     close: async () => {
       await pruner?.close();
+      await follower?.close();
+      await followCalls?.close();
       await audit.flush();
       await authenticator.close();
       await limiter.close();

@@ -6,10 +6,14 @@ import type {
   RequestLabels,
   ServiceObserver,
 } from './observers.js';
+import type { ActionStatus } from '../store/store.js';
 
 const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
+
+/** Actions take seconds to minutes: a start of a game server may take ten. */
+const FOLLOW_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900];
 
 const AUTHENTICATION_FAILURES: readonly AuthenticationFailure[] = [
   'missing',
@@ -32,6 +36,8 @@ export class Metrics implements ServiceObserver {
   readonly #rateLimited: Counter<'family' | 'action'>;
   readonly #authenticationFailures: Counter<'reason'>;
   readonly #addressRefusals: Counter;
+  readonly #actionsEnded: Counter<'provider' | 'action' | 'status'>;
+  readonly #actionDuration: Histogram<'provider' | 'action' | 'status'>;
 
   constructor() {
     const registers = [this.#registry];
@@ -80,6 +86,20 @@ export class Metrics implements ServiceObserver {
       help: 'Power requests refused with 429 because their client address used up its budget of failed authentications.',
       registers,
     });
+    const actionLabels = ['provider', 'action', 'status'] as const;
+    this.#actionsEnded = new Counter({
+      name: 'heo_actions_ended_total',
+      help: 'Accepted power actions followed to their end, by provider name, action and final status (succeeded, failed, timed_out).',
+      labelNames: actionLabels,
+      registers,
+    });
+    this.#actionDuration = new Histogram({
+      name: 'heo_action_follow_duration_seconds',
+      help: "Time from an action's request to the look that saw it end.",
+      labelNames: actionLabels,
+      buckets: FOLLOW_BUCKETS,
+      registers,
+    });
     // Series that are known in advance start at zero, so that rates exist before the first event.
     for (const family of FAMILIES) {
       for (const action of family.actions)
@@ -103,6 +123,12 @@ export class Metrics implements ServiceObserver {
     const labels = { provider, action, outcome };
     this.#providerCalls.inc(labels);
     this.#providerCallDuration.observe(labels, seconds);
+  }
+
+  actionEnded(provider: string, action: PowerAction, status: ActionStatus, seconds: number): void {
+    const labels = { provider, action, status };
+    this.#actionsEnded.inc(labels);
+    this.#actionDuration.observe(labels, seconds);
   }
 
   rateLimited(family: ResourceType, action: PowerAction): void {

@@ -1,5 +1,6 @@
 import type { PowerAction, ResourceType } from '../domain/power.js';
 import type { ProviderFailure } from '../providers/provider.js';
+import type { ActionStatus } from '../store/store.js';
 
 /**
  * What the service tells its observers (the Prometheus metrics, when they are on). Observers must
@@ -51,5 +52,13 @@ export interface ProviderCallObserver {
   ): void;
 }
 
+/** Told about every followed action that ended: how, and how long after its request. */
+export interface ActionObserver {
+  actionEnded(provider: string, action: PowerAction, status: ActionStatus, seconds: number): void;
+}
+
 /** Everything the service reports. */
-export type ServiceObserver = RequestObserver & AccessObserver & ProviderCallObserver;
+export type ServiceObserver = RequestObserver &
+  AccessObserver &
+  ProviderCallObserver &
+  ActionObserver;

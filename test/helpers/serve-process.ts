@@ -23,7 +23,8 @@ export const startServeProcess = (
     assertProcessesAllowed();
     const child = spawn(process.execPath, [CLI, command], {
       cwd: ROOT,
-      env: childEnv({ PORT: '0', LOG_LEVEL: 'info', ...env }),
+      // Actions are followed only where a test asks: others count what their fakes received.
+      env: childEnv({ PORT: '0', LOG_LEVEL: 'info', HEO_FOLLOW_ACTIONS: 'false', ...env }),
     });
     let output = '';
     let settled = false;

@@ -53,6 +53,8 @@ export class TestService {
     const config: Config = {
       ...DEFAULTS,
       logLevel: 'silent',
+      // Actions are followed only where a test asks: others count what their fakes received.
+      followActions: false,
       ...storage?.config,
       ...options.config,
     };
