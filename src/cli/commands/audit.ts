@@ -223,7 +223,7 @@ const printPage = async (io: CliIo, store: Store, options: AuditOptions, log: Lo
         records.map((r) => [
           r.at,
           r.key_id,
-          r.customer,
+          r.customer_id,
           `${r.resource_type}:${r.resource_id}`,
           r.action,
           String(r.status),

@@ -38,7 +38,7 @@ const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}):
 
 export const KEY_SCHEMA = object({
   id: { type: 'string', examples: ['key_4Yb1dQ0aZk3xN9tR'] },
-  customer: { type: 'string', description: 'The customer the key belongs to.' },
+  customer_id: { type: 'string', description: 'The customer the key belongs to.' },
   name: nullable('string'),
   scope: { type: 'string', enum: ['power', 'read'] },
   resources: {
@@ -79,7 +79,7 @@ export const ROTATED_KEY_SCHEMA = object({
 export const MACHINE_SCHEMA = object({
   type: { type: 'string', enum: ['vps', 'game'] },
   id: { type: 'string' },
-  customer: { type: 'string' },
+  customer_id: { type: 'string', description: 'The customer who owns it.' },
   provider: { type: 'string' },
   ref: { type: 'string', description: 'How the provider knows the machine.' },
   created_at: isoTime('When it was added.'),
@@ -91,7 +91,7 @@ const MACHINE_PROPERTIES = (MACHINE_SCHEMA.properties ?? {}) as Record<string, J
 export const MOVED_MACHINE_SCHEMA = object(
   {
     ...MACHINE_PROPERTIES,
-    previous_customer: { type: 'string' },
+    previous_customer_id: { type: 'string' },
     unscoped_keys: { type: 'array', items: { type: 'string' } },
   },
   { required: Object.keys(MACHINE_PROPERTIES) },
