@@ -41,6 +41,11 @@ export interface Container {
   readonly readLimiter: RateLimiter;
   /** Failed authentications per client address; `null` when `HEO_AUTH_FAILURES_PER_MINUTE=0`. */
   readonly failures: FailureBudget | null;
+  /**
+   * Failed admin token checks per client address, apart from `failures`; `null` when the admin API
+   * is off (`HEO_ADMIN_PORT` unset) or `HEO_ADMIN_AUTH_FAILURES_PER_MINUTE=0`.
+   */
+  readonly adminFailures: FailureBudget | null;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
   readonly machines: MachineService;
@@ -139,6 +144,7 @@ export const createContainer = async (
   let limiter: RateLimiter;
   let readLimiter: RateLimiter;
   let failures: FailureBudget | null = null;
+  let adminFailures: FailureBudget | null = null;
   try {
     limiter =
       overrides.limiter ??
@@ -157,7 +163,19 @@ export const createContainer = async (
         summaryIntervalMs: config.authFailureLogIntervalMs,
       });
     }
+    if (config.adminPort !== null && config.adminAuthFailuresPerMinute > 0) {
+      adminFailures = new FailureBudget({
+        counter: await counter(
+          { limit: config.adminAuthFailuresPerMinute, windowMs: 60_000 },
+          `${config.redisPrefix}admin-auth-failures:`,
+        ),
+        log: logger,
+        summaryIntervalMs: config.authFailureLogIntervalMs,
+        label: 'admin authentication failures',
+      });
+    }
   } catch (error) {
+    await failures?.close();
     await store.close();
     throw error;
   }
@@ -184,6 +202,7 @@ export const createContainer = async (
     limiter,
     readLimiter,
     failures,
+    adminFailures,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
     machines: new MachineService(store, factories, secrets),
@@ -198,6 +217,7 @@ export const createContainer = async (
       await limiter.close();
       await readLimiter.close();
       await failures?.close();
+      await adminFailures?.close();
       await providers.close();
       await store.close();
     },
