@@ -31,7 +31,7 @@ export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
 type Cell = string | number | JsonObject | null;
-type FlatRecord = Readonly<Record<string, Cell>>;
+export type FlatRecord = Readonly<Record<string, Cell>>;
 
 /**
  * Spreadsheets run a cell that starts with one of these as a formula (`=HYPERLINK(...)`,
