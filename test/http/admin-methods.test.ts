@@ -34,7 +34,7 @@ describe('the admin API and methods a path does not serve', () => {
     async (method, url, allow) => {
       for (const headers of [bearer(token), {}]) {
         const res = await service.adminInject({
-          method: method as 'GET',
+          method,
           url,
           headers: { ...headers, 'content-type': 'application/json' },
           payload: method === 'GET' || method === 'HEAD' ? undefined : '{not json',
