@@ -11,7 +11,7 @@ import { type ServiceObserver, UNMATCHED_ROUTE } from './metrics/observers.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import type { AccessCache } from './services/access-cache.js';
 import type { ActionSender } from './services/action-sender.js';
-import { clientAddressOf, type ProxyTrust } from './http/client-address.js';
+import { clientAddressOf, proxyTrustOf } from './http/client-address.js';
 import type { FailureBudget } from './auth/failure-budget.js';
 import {
   capConnectionsPerClient,
@@ -71,20 +71,13 @@ export interface App {
   drain(): void;
 }
 
-/** A hop count N trusts the N nearest proxies: the client is the N-th address from the right. */
-const fastifyTrustProxy = (trust: TrustProxy): ProxyTrust => {
-  if (typeof trust === 'boolean') return trust;
-  if (typeof trust === 'number') return (_address, hop) => hop < trust;
-  return [...trust];
-};
-
 const numberOr = (value: unknown, fallback: number): number =>
   typeof value === 'number' ? value : fallback;
 
 /** Builds the HTTP application. It does not listen and reads no environment. */
 export const buildApp = (deps: AppDependencies): App => {
   const conventions = new HttpConventions(deps.logger, deps.observer);
-  const trustProxy = fastifyTrustProxy(deps.trustProxy ?? false);
+  const trustProxy = proxyTrustOf(deps.trustProxy ?? false);
   const pipeline = new PowerPipeline({
     caches: deps.caches,
     authenticator: deps.authenticator,

@@ -36,6 +36,11 @@ export interface Config {
   readonly authFailuresPerMinute: number;
   /** How often failed authentications are logged, one line per address. */
   readonly authFailureLogIntervalMs: number;
+  /**
+   * Failed admin token checks a client address may make per minute on the admin listener, counted
+   * apart from the public API's; `0` turns this budget off.
+   */
+  readonly adminAuthFailuresPerMinute: number;
   readonly providerTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   /** PostgreSQL: most pooled connections per instance. */
@@ -102,6 +107,7 @@ export const DEFAULTS: Config = Object.freeze({
   readRateLimitPerMinute: 600,
   authFailuresPerMinute: 600,
   authFailureLogIntervalMs: 60_000,
+  adminAuthFailuresPerMinute: 30,
   providerTimeoutMs: 10_000,
   shutdownTimeoutMs: 10_000,
   storePoolSize: 10,
@@ -358,6 +364,14 @@ export const loadConfig = (env: Env = process.env): Config => {
       DEFAULTS.authFailureLogIntervalMs,
       1_000,
       86_400_000,
+      problems,
+    ),
+    adminAuthFailuresPerMinute: integer(
+      env,
+      'HEO_ADMIN_AUTH_FAILURES_PER_MINUTE',
+      DEFAULTS.adminAuthFailuresPerMinute,
+      0,
+      1_000_000,
       problems,
     ),
     providerTimeoutMs: integer(

@@ -43,6 +43,11 @@ export interface Container {
   readonly readLimiter: RateLimiter;
   /** Failed authentications per client address; `null` when `HEO_AUTH_FAILURES_PER_MINUTE=0`. */
   readonly failures: FailureBudget | null;
+  /**
+   * Failed admin token checks per client address, apart from `failures`; `null` when the admin API
+   * is off (`HEO_ADMIN_PORT` unset) or `HEO_ADMIN_AUTH_FAILURES_PER_MINUTE=0`.
+   */
+  readonly adminFailures: FailureBudget | null;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
   readonly machines: MachineService;
@@ -144,6 +149,7 @@ export const createContainer = async (
   let readLimiter: RateLimiter;
   let failures: FailureBudget | null = null;
   let followCalls: RateLimiter | null = null;
+  let adminFailures: FailureBudget | null = null;
   try {
     limiter =
       overrides.limiter ??
@@ -168,7 +174,20 @@ export const createContainer = async (
         `${config.redisPrefix}follow-calls:`,
       );
     }
+    if (config.adminPort !== null && config.adminAuthFailuresPerMinute > 0) {
+      adminFailures = new FailureBudget({
+        counter: await counter(
+          { limit: config.adminAuthFailuresPerMinute, windowMs: 60_000 },
+          `${config.redisPrefix}admin-auth-failures:`,
+        ),
+        log: logger,
+        summaryIntervalMs: config.authFailureLogIntervalMs,
+        label: 'admin authentication failures',
+      });
+    }
   } catch (error) {
+    await failures?.close();
+    await followCalls?.close();
     await store.close();
     throw error;
   }
@@ -210,6 +229,7 @@ export const createContainer = async (
     limiter,
     readLimiter,
     failures,
+    adminFailures,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
     machines: new MachineService(store, factories, secrets),
@@ -227,6 +247,7 @@ export const createContainer = async (
       await limiter.close();
       await readLimiter.close();
       await failures?.close();
+      await adminFailures?.close();
       await providers.close();
       await store.close();
     },

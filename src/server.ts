@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { buildAdminApp } from './admin-app.js';
+import { type AdminAppDependencies, buildAdminApp } from './admin-app.js';
 import { type App, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { type Container, type ContainerOverrides, createContainer } from './container.js';
@@ -44,16 +44,24 @@ export const appFor = (container: Container): App =>
     },
   });
 
+/** What the admin API is built of, from the container. */
+export const adminDependenciesOf = (container: Container): AdminAppDependencies => ({
+  logger: container.logger,
+  adminTokens: container.adminTokens,
+  keys: container.keys,
+  machines: container.machines,
+  providers: container.store.providers,
+  registry: container.providers,
+  logs: { audit: container.store.audit, operatorLog: container.store.operatorLog },
+  failures: container.adminFailures,
+  trustProxy: container.config.trustProxy,
+});
+
 /** The admin API over the container's services; it is served only on its own listener. */
-export const adminAppFor = (container: Container): FastifyInstance =>
-  buildAdminApp({
-    logger: container.logger,
-    adminTokens: container.adminTokens,
-    keys: container.keys,
-    machines: container.machines,
-    providers: container.store.providers,
-    registry: container.providers,
-  });
+export const adminAppFor = (
+  container: Container,
+  overrides: Partial<AdminAppDependencies> = {},
+): FastifyInstance => buildAdminApp({ ...adminDependenciesOf(container), ...overrides });
 
 export const startServer = async (
   config: Config,

@@ -16,6 +16,8 @@ export interface FailureBudgetOptions {
   /** How often the failures of the last interval are logged, one line per address. */
   readonly summaryIntervalMs: number;
   readonly now?: () => number;
+  /** What the summary lines call the failures; default `authentication failures`. */
+  readonly label?: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export class FailureBudget {
   readonly #counter: RateLimiter;
   readonly #log: Log;
   readonly #now: () => number;
+  readonly #label: string;
   /** Address → when its refusal ends (ms). */
   readonly #blocked = new BoundedCache<string, number>(MAX_ADDRESSES);
   /** When the last refusal ends: past it, no address is refused and none need be looked up. */
@@ -43,6 +46,7 @@ export class FailureBudget {
     this.#counter = options.counter;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    this.#label = options.label ?? 'authentication failures';
     this.#summary = setInterval(() => this.summarise(), options.summaryIntervalMs);
     this.#summary.unref();
   }
@@ -112,11 +116,11 @@ export class FailureBudget {
     this.#dropped = 0;
     for (const [address, { failed, refused }] of counts) {
       const line = { clientIp: address, failed, refused };
-      if (refused > 0) this.#log.warn(line, 'authentication failures: address refused');
-      else this.#log.info(line, 'authentication failures');
+      if (refused > 0) this.#log.warn(line, `${this.#label}: address refused`);
+      else this.#log.info(line, this.#label);
     }
     if (dropped > 0) {
-      this.#log.warn({ addresses: dropped }, 'authentication failures from more addresses');
+      this.#log.warn({ addresses: dropped }, `${this.#label} from more addresses`);
     }
   }
 

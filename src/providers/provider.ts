@@ -145,6 +145,8 @@ export interface ProviderOptions {
   readonly token?: string;
   /** Path of a PEM file with the CA certificate(s) that signed the provider's certificate. */
   readonly caFile?: string;
+  /** The same certificate(s) as PEM text (the admin API); excludes `caFile`. */
+  readonly caPem?: string;
   readonly insecureTls?: boolean;
   readonly timeoutMs?: number;
   readonly transitionMs?: number;

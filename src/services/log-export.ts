@@ -5,7 +5,7 @@ export const auditJson = (r: AuditRecord) => ({
   at: new Date(r.at).toISOString(),
   request_id: r.requestId,
   key_id: r.keyId,
-  customer: r.customerId,
+  customer_id: r.customerId,
   resource_type: r.resourceType,
   resource_id: r.resourceId,
   action: r.action,
@@ -31,7 +31,7 @@ export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
 type Cell = string | number | JsonObject | null;
-type FlatRecord = Readonly<Record<string, Cell>>;
+export type FlatRecord = Readonly<Record<string, Cell>>;
 
 /**
  * Spreadsheets run a cell that starts with one of these as a formula (`=HYPERLINK(...)`,
@@ -86,17 +86,16 @@ const drained = (sink: ExportSink): Promise<void> =>
 const RECORDS_PER_WRITE = 500;
 
 /**
- * Writes every record of `rows` to `sink` as JSON lines or CSV (a header line first), waiting
- * whenever the sink says it is full: memory stays one chunk, whatever the log's size. Returns the
- * number of records written.
+ * Every record of `rows` as JSON lines or CSV (a header line first), in chunks of
+ * `RECORDS_PER_WRITE` records: whoever pulls the chunks decides the pace, so memory stays one chunk
+ * and one store page, whatever the log's size. Returns the number of records.
  */
-export const writeExport = async <T>(
+export async function* exportChunks<T>(
   rows: AsyncIterable<T>,
   toJson: (row: T) => FlatRecord,
   columns: readonly string[],
   format: ExportFormat,
-  sink: ExportSink,
-): Promise<number> => {
+): AsyncGenerator<string, number, undefined> {
   const line =
     format === 'jsonl'
       ? (row: T) => `${JSON.stringify(toJson(row))}\n`
@@ -107,20 +106,41 @@ export const writeExport = async <T>(
   let chunk = format === 'csv' ? csvLine(columns) : '';
   let pending = 0;
   let count = 0;
-  const flush = async () => {
-    if (chunk === '') return;
-    const more = sink.write(chunk);
-    chunk = '';
-    pending = 0;
-    if (!more) await drained(sink);
-  };
   for await (const row of rows) {
     chunk += line(row);
     count++;
-    if (++pending >= RECORDS_PER_WRITE) await flush();
+    if (++pending >= RECORDS_PER_WRITE) {
+      yield chunk;
+      chunk = '';
+      pending = 0;
+    }
   }
-  await flush();
+  if (chunk !== '') yield chunk;
   return count;
+}
+
+/**
+ * Writes every record of `rows` to `sink` (see `exportChunks`), waiting whenever the sink says it
+ * is full. Returns the number of records written.
+ */
+export const writeExport = async <T>(
+  rows: AsyncIterable<T>,
+  toJson: (row: T) => FlatRecord,
+  columns: readonly string[],
+  format: ExportFormat,
+  sink: ExportSink,
+): Promise<number> => {
+  const chunks = exportChunks(rows, toJson, columns, format);
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done === true) return next.value;
+      if (!sink.write(next.value)) await drained(sink);
+    }
+  } finally {
+    // A failed sink stops the reading of the store too.
+    await chunks.return(0);
+  }
 };
 
 /** The CSV columns: the JSON fields, in their order. */
@@ -128,7 +148,7 @@ export const AUDIT_COLUMNS = [
   'at',
   'request_id',
   'key_id',
-  'customer',
+  'customer_id',
   'resource_type',
   'resource_id',
   'action',

@@ -190,6 +190,7 @@ export class MachineService {
         ['url', update.url],
         ['token', update.token],
         ['ca-file', update.caFile],
+        ['ca-pem', update.caPem],
         ['insecure-tls', update.insecureTls],
         ['system-ca', update.systemCa],
         ['timeout-ms', update.timeoutMs],
@@ -201,19 +202,20 @@ export class MachineService {
         'nothing to change: give --url, --token, --ca-file, --insecure-tls, --system-ca, --timeout-ms or --transition-ms',
       );
     }
-    if (update.systemCa === true && (update.caFile !== undefined || update.insecureTls === true))
+    const caGiven = update.caFile !== undefined || update.caPem !== undefined;
+    if (update.systemCa === true && (caGiven || update.insecureTls === true))
       throw new AdminError('--system-ca excludes --ca-file and --insecure-tls');
     const stored = record.settings;
     const configured = factory.configure({
       url: update.url ?? stringSetting(stored, 'url'),
       token: update.token ?? this.#storedToken(record),
       caFile: update.caFile,
+      caPem: update.caPem,
       insecureTls: update.insecureTls,
       timeoutMs: update.timeoutMs ?? numberSetting(stored, 'timeoutMs'),
       transitionMs: update.transitionMs ?? numberSetting(stored, 'transitionMs'),
     });
-    const tlsGiven =
-      update.caFile !== undefined || update.insecureTls === true || update.systemCa === true;
+    const tlsGiven = caGiven || update.insecureTls === true || update.systemCa === true;
     const kept: Record<string, JsonValue> = {};
     for (const name of tlsGiven ? [] : TLS_SETTINGS) {
       const value = stored[name];

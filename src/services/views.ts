@@ -27,7 +27,7 @@ export const resourcesJson = (key: ApiKeyRecord): string | string[] =>
 /** A key as listings show it. */
 export const keyJson = (key: ApiKeyRecord) => ({
   id: key.id,
-  customer: key.customerId,
+  customer_id: key.customerId,
   name: key.name,
   scope: key.scope,
   resources: resourcesJson(key),
@@ -44,7 +44,7 @@ export const keyJson = (key: ApiKeyRecord) => ({
 export const machineJson = (r: ResourceRecord) => ({
   type: r.type,
   id: r.id,
-  customer: r.customerId,
+  customer_id: r.customerId,
   provider: r.provider,
   ref: r.ref,
   created_at: isoOrNull(r.createdAt),

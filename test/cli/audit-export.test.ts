@@ -44,8 +44,8 @@ describe.each(BACKENDS)('heo-power audit, export and prune on $name', (backend) 
     const out = await cli('audit', 'export', '--format', 'jsonl', '--key', 'key_a');
     expect(out).toMatchObject({ code: 0, stderr: '' });
     expect(out.stdout).toBe(
-      '{"at":"2026-11-23T14:40:01.000Z","request_id":"req-2","key_id":"key_a","customer":"cus_a","resource_type":"vps","resource_id":"vps_1","action":"start","status":200,"error":null,"client_ip":"127.0.0.1","provider":"sim","upstream_status":200,"upstream_detail":"=HYPERLINK(\\"http://x\\",\\"y\\"), then -1","task_ref":"@task,1"}\n' +
-        '{"at":"2026-11-23T14:40:00.000Z","request_id":"req-1","key_id":"key_a","customer":"cus_a","resource_type":"vps","resource_id":"vps_1","action":"start","status":403,"error":"forbidden","client_ip":"127.0.0.1","provider":null,"upstream_status":200,"upstream_detail":null,"task_ref":null}\n',
+      '{"at":"2026-11-23T14:40:01.000Z","request_id":"req-2","key_id":"key_a","customer_id":"cus_a","resource_type":"vps","resource_id":"vps_1","action":"start","status":200,"error":null,"client_ip":"127.0.0.1","provider":"sim","upstream_status":200,"upstream_detail":"=HYPERLINK(\\"http://x\\",\\"y\\"), then -1","task_ref":"@task,1"}\n' +
+        '{"at":"2026-11-23T14:40:00.000Z","request_id":"req-1","key_id":"key_a","customer_id":"cus_a","resource_type":"vps","resource_id":"vps_1","action":"start","status":403,"error":"forbidden","client_ip":"127.0.0.1","provider":null,"upstream_status":200,"upstream_detail":null,"task_ref":null}\n',
     );
   });
 
@@ -60,13 +60,13 @@ describe.each(BACKENDS)('heo-power audit, export and prune on $name', (backend) 
     );
     expect(out).toMatchObject({ code: 0, stderr: '' });
     expect(out.stdout).toBe(
-      'at,request_id,key_id,customer,resource_type,resource_id,action,status,error,client_ip,provider,upstream_status,upstream_detail,task_ref\r\n' +
+      'at,request_id,key_id,customer_id,resource_type,resource_id,action,status,error,client_ip,provider,upstream_status,upstream_detail,task_ref\r\n' +
         '2026-11-23T14:40:02.000Z,req-3,key_b,cus_a,game,srv_1,start,200,,127.0.0.1,sim,200,,task-3\r\n' +
         '2026-11-23T14:40:01.000Z,req-2,key_a,cus_a,vps,vps_1,start,200,,127.0.0.1,sim,200,"\'=HYPERLINK(""http://x"",""y""), then -1","\'@task,1"\r\n',
     );
     const none = await cli('audit', 'export', '--format', 'csv', '--status', '502');
     expect(none.stdout).toBe(
-      'at,request_id,key_id,customer,resource_type,resource_id,action,status,error,client_ip,provider,upstream_status,upstream_detail,task_ref\r\n',
+      'at,request_id,key_id,customer_id,resource_type,resource_id,action,status,error,client_ip,provider,upstream_status,upstream_detail,task_ref\r\n',
     );
   });
 

@@ -52,7 +52,7 @@ describe('the operator CLI, run as a separate process', () => {
     ).toEqual({
       type: 'vps',
       id: 'vps_1',
-      customer: 'cus_1',
+      customer_id: 'cus_1',
       provider: 'sim',
       ref: 'vps_1',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
@@ -84,7 +84,7 @@ describe('the operator CLI, run as a separate process', () => {
   it('creates keys: printed once with --json, never listed again', async () => {
     const created = await runCliJson<KeyJson>(['keys', 'create', '--customer', 'cus_1'], env);
     expect(created).toMatchObject({
-      customer: 'cus_1',
+      customer_id: 'cus_1',
       scope: 'power',
       resources: 'all',
       status: 'active',

@@ -77,7 +77,7 @@ describe('keys create --allow-ip, keys list and keys rotate', () => {
     const before = Date.now();
     const rotated = await json<KeyJson>(['keys', 'rotate', old.id, '--overlap', '2h']);
     expect(rotated).toMatchObject({
-      customer: 'cus_1',
+      customer_id: 'cus_1',
       scope: 'power',
       resources: ['vps:vps_1'],
       allowed_ips: ['198.51.100.0/24'],

@@ -8,19 +8,19 @@ import { startWithCustomers, TEST_ACTOR, type TestService } from '../helpers/tes
 interface MachineJson {
   type: string;
   id: string;
-  customer: string;
+  customer_id: string;
   provider: string;
   ref: string;
   created_at: string;
   assigned_at: string;
-  previous_customer?: string;
+  previous_customer_id?: string;
   unscoped_keys?: string[];
   removed?: boolean;
 }
 
 interface KeyJson {
   id: string;
-  customer: string;
+  customer_id: string;
   resources: string | string[];
   status: string;
 }
@@ -112,8 +112,8 @@ describe.each(BACKENDS)('moving and removing machines on $name', (backend) => {
     const moved = await cli<MachineJson>(['vps', 'move', 'vps_123', '--customer', 'cus_b']);
     expect(moved).toMatchObject({
       id: 'vps_123',
-      customer: 'cus_b',
-      previous_customer: 'cus_a',
+      customer_id: 'cus_b',
+      previous_customer_id: 'cus_a',
       unscoped_keys: [oldScoped.id],
     });
     expect(Date.parse(moved.assigned_at)).toBeGreaterThanOrEqual(before);
@@ -159,7 +159,7 @@ describe.each(BACKENDS)('moving and removing machines on $name', (backend) => {
     expect(removed).toMatchObject({
       type: 'game',
       id: 'srv_123',
-      customer: 'cus_a',
+      customer_id: 'cus_a',
       removed: true,
       unscoped_keys: [scoped.id],
     });
@@ -209,7 +209,7 @@ describe.each(BACKENDS)('moving and removing machines on $name', (backend) => {
       '--ref',
       'machine-9',
     ]);
-    expect(updated).toMatchObject({ customer: 'cus_a', provider: 'sim2', ref: 'machine-9' });
+    expect(updated).toMatchObject({ customer_id: 'cus_a', provider: 'sim2', ref: 'machine-9' });
     // Where it runs changed, not whose it is.
     expect(updated.assigned_at).toBe(updated.created_at);
     expect((await start(second, 'vps', 'vps_123', key.key)).statusCode).toBe(200);
@@ -231,7 +231,7 @@ describe.each(BACKENDS)('moving and removing machines on $name', (backend) => {
       '--ref',
       'machine-10',
     ]);
-    expect(moved).toMatchObject({ customer: 'cus_b', provider: 'sim', ref: 'machine-10' });
+    expect(moved).toMatchObject({ customer_id: 'cus_b', provider: 'sim', ref: 'machine-10' });
     const [event] = await operatorLog(1);
     expect(event?.detail).toEqual({
       customer: { from: 'cus_a', to: 'cus_b' },

@@ -12,7 +12,7 @@ const NEW_SECRET = '0b7c5c1e-2bd4-4c43-9d0e-6c0e3f0a9999';
 
 interface KeyJson {
   id: string;
-  customer: string;
+  customer_id: string;
   resources: string | string[];
   status: string;
   key?: string;
@@ -257,7 +257,7 @@ describe('operator habits of the CLI', () => {
       expect(shown).toEqual(listed);
       expect(Object.keys(shown)).toEqual([
         'id',
-        'customer',
+        'customer_id',
         'name',
         'scope',
         'resources',
@@ -318,7 +318,7 @@ describe('operator habits of the CLI', () => {
       const machine = await run(['keys', 'create', '--customer', 'cus_1', '--json']);
       expect(machine.stderr).toBe('');
       const result = await run(['keys', 'create', '--customer', 'cus_typo', '--json']);
-      expect((JSON.parse(result.stdout) as KeyJson).customer).toBe('cus_typo');
+      expect((JSON.parse(result.stdout) as KeyJson).customer_id).toBe('cus_typo');
       expect(JSON.parse(result.stderr)).toEqual({
         warning: 'customer_has_no_machines',
         message:

@@ -131,7 +131,7 @@ describe.each(BACKENDS)('the admin API on $name', (backend) => {
       expect(res.statusCode).toBe(201);
       const body = json(res);
       expect(body).toMatchObject({
-        customer: 'cus_a',
+        customer_id: 'cus_a',
         name: 'dashboard',
         scope: 'read',
         resources: ['game:srv_123', 'vps:vps_123'],
@@ -143,7 +143,7 @@ describe.each(BACKENDS)('the admin API on $name', (backend) => {
       expect(body.key).toMatch(/^heo_[0-9A-Za-z]{36}$/);
       expect(Object.keys(body)).toEqual([
         'id',
-        'customer',
+        'customer_id',
         'name',
         'scope',
         'resources',
@@ -208,11 +208,11 @@ describe.each(BACKENDS)('the admin API on $name', (backend) => {
     it('lists keys, of one customer with ?customer_id=', async () => {
       await service.createKey('cus_b', { name: 'b-key' });
       const all = json(await call('GET', '/admin/v1/keys')) as unknown as Body[];
-      expect(new Set(all.map((k) => k.customer))).toEqual(new Set(['cus_a', 'cus_b']));
+      expect(new Set(all.map((k) => k.customer_id))).toEqual(new Set(['cus_a', 'cus_b']));
       const res = await call('GET', '/admin/v1/keys?customer_id=cus_b');
       expect(res.statusCode).toBe(200);
       const onlyB = json(res) as unknown as Body[];
-      expect(onlyB.map((k) => k.customer)).toEqual(onlyB.map(() => 'cus_b'));
+      expect(onlyB.map((k) => k.customer_id)).toEqual(onlyB.map(() => 'cus_b'));
       expect(onlyB.length).toBeGreaterThan(0);
       expect(res.body).not.toMatch(/"key"|hash/);
       expectError(
@@ -293,24 +293,30 @@ describe.each(BACKENDS)('the admin API on $name', (backend) => {
     it('adds, shows, lists, updates, moves and removes a machine', async () => {
       const added = await call('POST', base, { id, customer_id: 'cus_a', provider: 'sim' });
       expect(added.statusCode).toBe(201);
-      expect(json(added)).toMatchObject({ type, id, customer: 'cus_a', provider: 'sim', ref: id });
+      expect(json(added)).toMatchObject({
+        type,
+        id,
+        customer_id: 'cus_a',
+        provider: 'sim',
+        ref: id,
+      });
       expect(await lastEvent()).toMatchObject({ actor: `admin:${admin.id}`, subject: id });
 
       expect(json(await call('GET', `${base}/${id}`))).toEqual(json(added));
       const listed = json(await call('GET', `${base}?customer_id=cus_a`)) as unknown as Body[];
       expect(listed.map((m) => m.id)).toContain(id);
-      expect(listed.every((m) => m.type === type && m.customer === 'cus_a')).toBe(true);
+      expect(listed.every((m) => m.type === type && m.customer_id === 'cus_a')).toBe(true);
 
       const updated = await call('PATCH', `${base}/${id}`, { ref: `${id}-2` });
       expect(updated.statusCode).toBe(200);
-      expect(json(updated)).toMatchObject({ id, customer: 'cus_a', ref: `${id}-2` });
+      expect(json(updated)).toMatchObject({ id, customer_id: 'cus_a', ref: `${id}-2` });
 
       const moved = await call('PATCH', `${base}/${id}`, { customer_id: 'cus_b' });
       expect(moved.statusCode).toBe(200);
       expect(json(moved)).toMatchObject({
         id,
-        customer: 'cus_b',
-        previous_customer: 'cus_a',
+        customer_id: 'cus_b',
+        previous_customer_id: 'cus_a',
         unscoped_keys: [],
       });
       expect(await lastEvent()).toMatchObject({ actor: `admin:${admin.id}` });
@@ -319,7 +325,7 @@ describe.each(BACKENDS)('the admin API on $name', (backend) => {
       expect(removed.statusCode).toBe(200);
       expect(json(removed)).toMatchObject({
         id,
-        customer: 'cus_b',
+        customer_id: 'cus_b',
         removed: true,
         unscoped_keys: [],
       });
@@ -446,13 +452,13 @@ describe.each(BACKENDS)('the admin API on $name', (backend) => {
         await call('PATCH', '/admin/v1/providers/sim', { url: 'https://a', colour: 'red' }),
         400,
         'invalid_request',
-        'Unknown field "colour" (known: "url", "token", "insecure_tls", "timeout_ms", "transition_ms", "system_ca")',
+        'Unknown field "colour" (known: "url", "token", "ca_pem", "insecure_tls", "timeout_ms", "transition_ms", "system_ca")',
       );
       expectError(
         await call('PATCH', '/admin/v1/providers/sim', {}),
         400,
         'invalid_request',
-        'Nothing to change: give "url", "token", "insecure_tls", "timeout_ms", "transition_ms", "system_ca"',
+        'Nothing to change: give "url", "token", "ca_pem", "insecure_tls", "timeout_ms", "transition_ms", "system_ca"',
       );
       expectError(
         await call('DELETE', '/admin/v1/providers/sim'),

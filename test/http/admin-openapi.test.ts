@@ -3,9 +3,19 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWithCustomers, type TestService } from '../helpers/test-service.js';
 
+interface Operation {
+  readonly operationId?: string;
+  readonly security?: unknown;
+  readonly responses: Record<
+    string,
+    { headers?: Record<string, unknown>; content?: Record<string, unknown> }
+  >;
+}
+
 interface Document {
   readonly openapi: string;
-  readonly paths: Record<string, Record<string, { operationId?: string; security?: unknown }>>;
+  readonly servers: unknown;
+  readonly paths: Record<string, Record<string, Operation>>;
 }
 
 describe('the admin OpenAPI document', () => {
@@ -53,6 +63,10 @@ describe('the admin OpenAPI document', () => {
         'PATCH /admin/v1/providers/{name}',
         'DELETE /admin/v1/providers/{name}',
         'POST /admin/v1/providers/{name}/test',
+        'GET /admin/v1/audit',
+        'GET /admin/v1/audit/export',
+        'GET /admin/v1/operator-log',
+        'GET /admin/v1/operator-log/export',
         'GET /admin/v1/openapi.json',
       ].sort(),
     );
@@ -61,7 +75,24 @@ describe('the admin OpenAPI document', () => {
         expect(operation.security).toEqual(
           path === '/admin/v1/openapi.json' ? [] : [{ adminToken: [] }],
         );
+        // Every operation behind the token can be refused by the budget of failures.
+        if (path !== '/admin/v1/openapi.json') {
+          expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '429']));
+          expect(Object.keys(operation.responses['429']?.headers ?? {})).toEqual(['retry-after']);
+        }
       }
+    }
+  });
+
+  it('names the listener it is served from, and the media types of the exports', () => {
+    expect(document.servers).toEqual([
+      { url: '/', description: 'The admin listener (`HEO_ADMIN_HOST`:`HEO_ADMIN_PORT`).' },
+    ]);
+    for (const path of ['/admin/v1/audit/export', '/admin/v1/operator-log/export']) {
+      expect(Object.keys(document.paths[path]?.get?.responses['200']?.content ?? {})).toEqual([
+        'application/x-ndjson',
+        'text/csv',
+      ]);
     }
   });
 });

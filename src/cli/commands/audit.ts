@@ -2,7 +2,6 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pruneAuditLog } from '../../audit/audit-pruner.js';
 import { AdminError } from '../../domain/admin-error.js';
 import { LOG_TIME_RULE, parseLogTime } from '../../domain/log-time.js';
-import { RESOURCE_TYPES, type ResourceType } from '../../domain/power.js';
 import {
   AUDIT_COLUMNS,
   auditJson,
@@ -12,14 +11,23 @@ import {
   operatorJson,
   writeExport,
 } from '../../services/log-export.js';
+import {
+  auditFilterOf,
+  isFilterText,
+  operatorFilterOf,
+  parseHttpStatus,
+  parseResourceRef,
+  POWER_ACTIONS,
+  RESOURCE_RULE,
+  STATUS_RULE,
+  TEXT_RULE,
+} from '../../services/log-filters.js';
 import { InvalidCursorError } from '../../store/errors.js';
 import type { AuditFilter, OperatorFilter, ResourceRef, Store } from '../../store/store.js';
 import type { CliIo } from '../io.js';
 import { emit, type OutputOptions, table } from '../output.js';
 import { positiveInteger } from '../parsers.js';
 import { withContainer } from '../session.js';
-
-const POWER_ACTIONS = ['start', 'stop', 'reset', 'restart', 'kill'] as const;
 
 interface FilterOptions {
   readonly since?: string;
@@ -48,27 +56,20 @@ interface PruneOptions extends OutputOptions {
 }
 
 const text = (value: string): string => {
-  if (value.length === 0 || value.length > 256) {
-    throw new InvalidArgumentError('expected 1 to 256 characters');
-  }
+  if (!isFilterText(value)) throw new InvalidArgumentError(TEXT_RULE);
   return value;
 };
 
 const resourceRef = (value: string): ResourceRef => {
-  const colon = value.indexOf(':');
-  const type = value.slice(0, colon);
-  const id = value.slice(colon + 1);
-  if (colon < 0 || !(RESOURCE_TYPES as readonly string[]).includes(type) || id === '') {
-    throw new InvalidArgumentError('expected <type>:<id> with type vps or game (vps:vps_123)');
-  }
-  return { type: type as ResourceType, id: text(id) };
+  const ref = parseResourceRef(value);
+  if (ref === null) throw new InvalidArgumentError(RESOURCE_RULE);
+  return ref;
 };
 
 const httpStatus = (value: string): number => {
-  if (!/^[1-5][0-9]{2}$/.test(value)) {
-    throw new InvalidArgumentError('expected an HTTP status from 100 to 599');
-  }
-  return Number(value);
+  const status = parseHttpStatus(value);
+  if (status === null) throw new InvalidArgumentError(STATUS_RULE);
+  return status;
 };
 
 const timeOf = (name: string, value: string | undefined, now: number): number | undefined => {
@@ -118,10 +119,7 @@ type LogFilter =
 const filterOf = (options: FilterOptions, now: number): LogFilter => {
   const since = timeOf('since', options.since, now);
   const until = timeOf('until', options.until, now);
-  const range = {
-    ...(since === undefined ? {} : { since }),
-    ...(until === undefined ? {} : { until }),
-  };
+  const range = { since, until };
   if (options.operator === true) {
     const refused = POWER_ONLY.filter(([field]) => options[field] !== undefined).map(
       ([, flag]) => flag,
@@ -134,19 +132,14 @@ const filterOf = (options: FilterOptions, now: number): LogFilter => {
     if (options.key !== undefined && options.resource !== undefined) {
       throw new InvalidArgumentError('the operator log takes --key or --resource, not both');
     }
-    const subject =
-      options.key !== undefined
-        ? { kind: 'key', id: options.key }
-        : options.resource === undefined
-          ? undefined
-          : { kind: options.resource.type, id: options.resource.id };
     return {
       log: 'operator',
-      filter: {
+      filter: operatorFilterOf({
         ...range,
-        ...(options.event === undefined ? {} : { event: options.event }),
-        ...(subject === undefined ? {} : { subject }),
-      },
+        keyId: options.key,
+        resource: options.resource,
+        event: options.event,
+      }),
     };
   }
   if (options.event !== undefined) {
@@ -154,15 +147,15 @@ const filterOf = (options: FilterOptions, now: number): LogFilter => {
   }
   return {
     log: 'audit',
-    filter: {
+    filter: auditFilterOf({
       ...range,
-      ...(options.key === undefined ? {} : { keyId: options.key }),
-      ...(options.customer === undefined ? {} : { customerId: options.customer }),
-      ...(options.resource === undefined ? {} : { resource: options.resource }),
-      ...(options.action === undefined ? {} : { action: options.action }),
-      ...(options.status === undefined ? {} : { status: options.status }),
-      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
-    },
+      keyId: options.key,
+      customerId: options.customer,
+      resource: options.resource,
+      action: options.action,
+      status: options.status,
+      requestId: options.requestId,
+    }),
   };
 };
 
@@ -223,7 +216,7 @@ const printPage = async (io: CliIo, store: Store, options: AuditOptions, log: Lo
         records.map((r) => [
           r.at,
           r.key_id,
-          r.customer,
+          r.customer_id,
           `${r.resource_type}:${r.resource_id}`,
           r.action,
           String(r.status),

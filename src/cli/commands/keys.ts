@@ -206,7 +206,7 @@ export const registerKeyCommands = (program: Command, io: CliIo): void => {
             ],
             rows.map((r) => [
               r.id,
-              r.customer,
+              r.customer_id,
               r.scope,
               r.status,
               `${r.display_prefix}…`,

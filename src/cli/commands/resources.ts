@@ -96,7 +96,7 @@ const registerFamily = (program: Command, io: CliIo, family: Family): void => {
         emit(io, options, rows, () =>
           table(
             ['ID', 'CUSTOMER', 'PROVIDER', 'REF', 'ASSIGNED'],
-            rows.map((r) => [r.id, r.customer, r.provider, r.ref, r.assigned_at ?? '-']),
+            rows.map((r) => [r.id, r.customer_id, r.provider, r.ref, r.assigned_at ?? '-']),
           ),
         );
       }),
@@ -169,7 +169,7 @@ const registerFamily = (program: Command, io: CliIo, family: Family): void => {
           options,
           {
             ...machineJson(after),
-            previous_customer: outcome.before.customerId,
+            previous_customer_id: outcome.before.customerId,
             unscoped_keys: [...outcome.unscopedKeys],
           },
           () =>

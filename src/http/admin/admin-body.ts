@@ -95,6 +95,18 @@ export class FieldReader {
     return value;
   }
 
+  /**
+   * A text that `parse` reads (a time, `vps:<id>`, a status...); what it cannot read (`null`) is
+   * refused with `rule`, the CLI's `expected ...` sentence.
+   */
+  parsed<T>(name: string, parse: (value: string) => T | null, rule: string): T | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const result = parse(value);
+    if (result === null) throw Errors.invalidRequest(`${this.#cap()} "${name}": ${rule}`);
+    return result;
+  }
+
   /** A duration as the CLI takes it: `90s`, `15m`, `12h`, `30d`. In milliseconds. */
   duration(name: string): number | undefined {
     const value = this.#raw(name, false);

@@ -23,6 +23,10 @@ const DESCRIPTION = [
   'Errors are the envelope of the public API, `{"success": false, "error": "<code>", "message": "..."}`:',
   '400 `invalid_request` (the message names the field; unknown fields are refused), 401',
   '`unauthorized`, 404 `not_found`, 409 `conflict` or `in_use`, 422 `refused` (a rule said no).',
+  'A client address whose admin tokens failed `HEO_ADMIN_AUTH_FAILURES_PER_MINUTE` times in a',
+  'minute gets 429 `rate_limited` with `Retry-After` (the seconds left) before any token is looked',
+  'at. A method a path does not serve is 405 `method_not_allowed`, with `Allow` naming the methods',
+  'it does, before the token is checked; an unknown path is 404.',
 ].join('\n');
 
 /** No admin endpoint's body is required by the document: the handlers say what is missing. */
@@ -42,11 +46,19 @@ export const registerAdminOpenApi = (app: FastifyInstance): void => {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'heo-power admin API', version: packageVersion(), description: DESCRIPTION },
+      // Relative: the admin listener that serves this document, whatever its host and port.
+      servers: [
+        { url: '/', description: 'The admin listener (`HEO_ADMIN_HOST`:`HEO_ADMIN_PORT`).' },
+      ],
       tags: [
         { name: ADMIN_TAGS.keys, description: "Customers' API keys." },
         { name: ADMIN_TAGS.vps, description: 'VPS and who owns them.' },
         { name: ADMIN_TAGS.game, description: 'Game servers and who owns them.' },
         { name: ADMIN_TAGS.providers, description: 'The back-ends that run machines.' },
+        {
+          name: ADMIN_TAGS.logs,
+          description: 'The power audit log and the operator log, read-only.',
+        },
         { name: ADMIN_TAGS.reference, description: 'This document.' },
       ],
       components: {

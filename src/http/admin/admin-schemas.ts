@@ -14,6 +14,7 @@ export const ADMIN_TAGS = {
   vps: 'VPS',
   game: 'Game servers',
   providers: 'Providers',
+  logs: 'Logs',
   reference: 'Reference',
 } as const;
 
@@ -38,7 +39,7 @@ const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}):
 
 export const KEY_SCHEMA = object({
   id: { type: 'string', examples: ['key_4Yb1dQ0aZk3xN9tR'] },
-  customer: { type: 'string', description: 'The customer the key belongs to.' },
+  customer_id: { type: 'string', description: 'The customer the key belongs to.' },
   name: nullable('string'),
   scope: { type: 'string', enum: ['power', 'read'] },
   resources: {
@@ -79,7 +80,7 @@ export const ROTATED_KEY_SCHEMA = object({
 export const MACHINE_SCHEMA = object({
   type: { type: 'string', enum: ['vps', 'game'] },
   id: { type: 'string' },
-  customer: { type: 'string' },
+  customer_id: { type: 'string', description: 'The customer who owns it.' },
   provider: { type: 'string' },
   ref: { type: 'string', description: 'How the provider knows the machine.' },
   created_at: isoTime('When it was added.'),
@@ -91,7 +92,7 @@ const MACHINE_PROPERTIES = (MACHINE_SCHEMA.properties ?? {}) as Record<string, J
 export const MOVED_MACHINE_SCHEMA = object(
   {
     ...MACHINE_PROPERTIES,
-    previous_customer: { type: 'string' },
+    previous_customer_id: { type: 'string' },
     unscoped_keys: { type: 'array', items: { type: 'string' } },
   },
   { required: Object.keys(MACHINE_PROPERTIES) },
@@ -169,12 +170,47 @@ export const idParams = (name: string, description: string): JsonSchema => ({
   properties: { [name]: { type: 'string', description } },
 });
 
+/** A record of the power audit log, as `heo-power audit --json` prints it. */
+export const AUDIT_RECORD_SCHEMA = object({
+  at: { type: 'string', format: 'date-time', description: 'When the request was answered.' },
+  request_id: { type: 'string', description: 'Its `X-Request-Id`.' },
+  key_id: { type: 'string', description: 'The key it was made with.' },
+  customer_id: { type: 'string', description: "The key's customer." },
+  resource_type: { type: 'string', enum: ['vps', 'game'] },
+  resource_id: { type: 'string', description: 'As the URL named it (escaped when not an id).' },
+  action: { type: 'string', enum: ['start', 'stop', 'reset', 'restart', 'kill'] },
+  status: { type: 'integer', description: 'The HTTP status the client got.' },
+  error: { ...nullable('string'), description: 'The error code the client got.' },
+  client_ip: nullable('string'),
+  provider: { ...nullable('string'), description: 'The provider that ran the action.' },
+  upstream_status: { ...nullable('integer'), description: "The provider's HTTP status." },
+  upstream_detail: { ...nullable('string'), description: "The provider's answer, redacted." },
+  task_ref: { ...nullable('string'), description: "The provider's task reference." },
+});
+
+/** An event of the operator log: who changed which key, machine, provider or admin token. */
+export const OPERATOR_EVENT_SCHEMA = object({
+  at: { type: 'string', format: 'date-time' },
+  actor: {
+    type: 'string',
+    description: '`admin:<token id>` for the admin API, the operating system user for the CLI.',
+  },
+  event: { type: 'string', examples: ['key.create', 'vps.move', 'provider.update'] },
+  subject: { type: 'string', description: 'The key, machine, provider or token it changed.' },
+  detail: {
+    type: ['object', 'null'],
+    additionalProperties: true,
+    description: 'What changed; never a key, token or credential.',
+  },
+});
+
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'The body or query is not what the endpoint takes: the message names the field.',
   401: 'Missing, invalid, or revoked admin token.',
   404: 'No such key, machine or provider.',
   409: 'Already exists or changed meanwhile (`conflict`), or still used (`in_use`).',
   422: 'Well-formed, but refused by a rule (an invalid id, a ref the provider cannot run...).',
+  429: 'Too many failed admin token checks from this client address: wait `Retry-After` seconds.',
 };
 
 const STATUS_CODES: Readonly<Record<number, readonly string[]>> = {
@@ -183,15 +219,29 @@ const STATUS_CODES: Readonly<Record<number, readonly string[]>> = {
   404: ['not_found'],
   409: ['conflict', 'in_use'],
   422: ['refused'],
+  429: ['rate_limited'],
 };
 
-/** The error answers of an operation: the one envelope, with the codes each status carries. */
-export const errorResponses = (...statuses: readonly number[]): Record<number, JsonSchema> =>
-  Object.fromEntries(
+const RETRY_AFTER = {
+  'retry-after': {
+    type: 'integer',
+    minimum: 1,
+    description: 'Seconds until the address may try again.',
+  },
+};
+
+/**
+ * The error answers of an operation: the one envelope, with the codes each status carries. Every
+ * operation that checks the admin token (401) can also be refused 429 by the budget of failures.
+ */
+export const errorResponses = (...given: readonly number[]): Record<number, JsonSchema> => {
+  const statuses = given.includes(401) ? [...given, 429] : given;
+  return Object.fromEntries(
     statuses.map((status) => [
       status,
       {
         'x-response-description': STATUS_TEXT[status] ?? '',
+        ...(status === 429 ? { headers: RETRY_AFTER } : {}),
         type: 'object',
         required: ['success', 'error', 'message'],
         properties: {
@@ -203,6 +253,7 @@ export const errorResponses = (...statuses: readonly number[]): Record<number, J
       },
     ]),
   );
+};
 
 export const answer = (description: string, schema: JsonSchema): JsonSchema => ({
   'x-response-description': description,

@@ -180,7 +180,7 @@ const registerFamily = (app: FastifyInstance, machines: MachineService, f: Machi
         }),
         response: {
           200: answer(
-            `The ${f.noun} as it is now; after a move, with \`previous_customer\` and the keys that no longer name it (\`unscoped_keys\`).`,
+            `The ${f.noun} as it is now; after a move, with \`previous_customer_id\` and the keys that no longer name it (\`unscoped_keys\`).`,
             MOVED_MACHINE_SCHEMA,
           ),
           ...errorResponses(400, 401, 404, 409, 422),
@@ -202,7 +202,7 @@ const registerFamily = (app: FastifyInstance, machines: MachineService, f: Machi
       const outcome = await machines.moveResource(f.type, id, customerId, placement, actor);
       return sendJson(reply, 200, {
         ...machineJson(outcome.after ?? outcome.before),
-        previous_customer: outcome.before.customerId,
+        previous_customer_id: outcome.before.customerId,
         unscoped_keys: [...outcome.unscopedKeys],
       });
     },

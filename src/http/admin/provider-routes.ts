@@ -42,6 +42,12 @@ const OPTION_FIELDS = {
     description:
       'proxmox: `USER@REALM!TOKENID=SECRET`; pterodactyl: a client API key. Stored sealed; only a masked hint is ever shown.',
   },
+  ca_pem: {
+    type: 'string',
+    description:
+      "proxmox, pterodactyl: the CA certificate(s) that signed the provider's certificate, as PEM text (`-----BEGIN CERTIFICATE-----`...), as the CLI reads them from `--ca-file`: only the certificates are kept (anything else in the text, such as a private key, is dropped), listings show the SHA-256 fingerprint of the first. Excludes `insecure_tls`.",
+    examples: ['-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n'],
+  },
   insecure_tls: { type: 'boolean', description: 'Do not verify the certificate (not advised).' },
   timeout_ms: { type: 'integer', minimum: 1, maximum: 300_000 },
   transition_ms: {
@@ -56,12 +62,14 @@ const OPTION_FIELDS = {
 const optionsOf = (body: FieldReader) => {
   const url = body.string('url');
   const token = body.string('token');
+  const caPem = body.string('ca_pem');
   const insecureTls = body.boolean('insecure_tls');
   const timeoutMs = body.integer('timeout_ms', 1, 300_000);
   const transitionMs = body.integer('transition_ms', 1, 600_000);
   return {
     ...(url === undefined ? {} : { url }),
     ...(token === undefined ? {} : { token }),
+    ...(caPem === undefined ? {} : { caPem }),
     ...(insecureTls === undefined ? {} : { insecureTls }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(transitionMs === undefined ? {} : { transitionMs }),
@@ -84,7 +92,7 @@ export const registerProviderRoutes = (
         security,
         summary: 'Add a provider',
         description:
-          'As `providers add` (a CA certificate file is set with the CLI: `--ca-file`). Check it with `POST /admin/v1/providers/{name}/test`.',
+          'As `providers add`; `ca_pem` takes what `--ca-file` reads. Check it with `POST /admin/v1/providers/{name}/test`.',
         body: bodySchema(
           {
             name: { type: 'string' },
@@ -166,7 +174,7 @@ export const registerProviderRoutes = (
         security,
         summary: 'Change a provider',
         description:
-          'As `providers update`: everything but the type; checked again as when added, and used by every instance from its next request.',
+          'As `providers update`: everything but the type; checked again as when added, and used by every instance from its next request. A new `ca_pem` replaces the stored CA; TLS settings not given are kept.',
         params,
         body: bodySchema({
           ...OPTION_FIELDS,

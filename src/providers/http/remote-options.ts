@@ -9,9 +9,24 @@ import type { HttpSettings } from './provider-http.js';
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /**
- * The certificates of a PEM file (anything else in it, such as a private key, is left out), and
- * the SHA-256 fingerprint of the first, for listings.
+ * The certificates of PEM text (anything else in it, such as a private key, is left out), and the
+ * SHA-256 fingerprint of the first, for listings. `source` names it in messages.
  */
+const caCertificates = (text: string, source: string): { pem: string; fingerprint: string } => {
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0)
+    throw new AdminError(`${source} holds no PEM certificate (BEGIN CERTIFICATE)`);
+  const certificates = blocks.map((block) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new AdminError(`${source} holds a certificate that cannot be parsed`);
+    }
+  });
+  return { pem: `${blocks.join('\n')}\n`, fingerprint: certificates[0]?.fingerprint256 ?? '' };
+};
+
+/** The certificates of a PEM file (`--ca-file`). */
 const readCaFile = (path: string): { pem: string; fingerprint: string } => {
   let text: string;
   try {
@@ -22,17 +37,15 @@ const readCaFile = (path: string): { pem: string; fingerprint: string } => {
       `cannot read the CA file "${path}" (${typeof code === 'string' ? code : 'error'})`,
     );
   }
-  const blocks = text.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0)
-    throw new AdminError(`the CA file "${path}" holds no PEM certificate (BEGIN CERTIFICATE)`);
-  const certificates = blocks.map((block) => {
-    try {
-      return new X509Certificate(block);
-    } catch {
-      throw new AdminError(`the CA file "${path}" holds a certificate that cannot be parsed`);
-    }
-  });
-  return { pem: `${blocks.join('\n')}\n`, fingerprint: certificates[0]?.fingerprint256 ?? '' };
+  return caCertificates(text, `the CA file "${path}"`);
+};
+
+/** The CA as given: a file to read (the CLI) or its PEM text (the admin API). */
+const caOf = (options: ProviderOptions): { pem: string; fingerprint: string } | undefined => {
+  if (options.caFile !== undefined && options.caPem !== undefined)
+    throw new AdminError('give the CA as a file or as PEM text, not both');
+  if (options.caPem !== undefined) return caCertificates(options.caPem, 'the CA certificate');
+  return options.caFile === undefined ? undefined : readCaFile(options.caFile);
 };
 
 /**
@@ -77,7 +90,12 @@ export const transportSettings = (options: ProviderOptions): JsonObject => {
       '--ca-file and --insecure-tls exclude each other: --ca-file keeps certificate checks on with your CA, --insecure-tls turns them off',
     );
   }
-  const ca = options.caFile === undefined ? undefined : readCaFile(options.caFile);
+  if (options.insecureTls === true && options.caPem !== undefined) {
+    throw new AdminError(
+      'a CA certificate and insecure TLS exclude each other: the CA keeps certificate checks on with your CA, insecure TLS turns them off',
+    );
+  }
+  const ca = caOf(options);
   return {
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(ca === undefined ? {} : { caPem: ca.pem, caFingerprint256: ca.fingerprint }),

@@ -11,6 +11,7 @@ const refuseRemoteOptions = (options: ProviderOptions): void => {
     options.url === undefined ? null : '--url',
     options.token === undefined ? null : '--token',
     options.caFile === undefined ? null : '--ca-file',
+    options.caPem === undefined ? null : 'a CA certificate',
     options.insecureTls === true ? '--insecure-tls' : null,
   ].filter((name) => name !== null);
   if (given.length > 0)
