@@ -189,6 +189,29 @@ describe.each(BACKENDS)('the admin API reads the logs on $name', (backend) => {
       );
     });
 
+    it('takes the format from Accept when the query names none; the query wins', async () => {
+      const csv = await service.adminInject({
+        method: 'GET',
+        url: '/admin/v1/audit/export?request_id=req-2',
+        headers: { ...bearer(admin.token), accept: 'text/csv' },
+      });
+      expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+      expect(csv.body.startsWith('at,request_id,')).toBe(true);
+      const jsonl = await service.adminInject({
+        method: 'GET',
+        url: '/admin/v1/audit/export?request_id=req-2',
+        headers: { ...bearer(admin.token), accept: 'application/x-ndjson;q=0.9, */*;q=0.1' },
+      });
+      expect(jsonl.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+      expect(JSON.parse(jsonl.body.trim())).toMatchObject({ request_id: 'req-2' });
+      const both = await service.adminInject({
+        method: 'GET',
+        url: '/admin/v1/audit/export?format=jsonl&request_id=req-2',
+        headers: { ...bearer(admin.token), accept: 'text/csv' },
+      });
+      expect(both.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    });
+
     it('answers nothing to export as an empty body (JSON lines) or the header line (CSV)', async () => {
       const jsonl = await get('/admin/v1/audit/export?format=jsonl&customer_id=cus_none');
       expect({ status: jsonl.statusCode, body: jsonl.body }).toEqual({ status: 200, body: '' });

@@ -317,10 +317,15 @@ const registerLog = <F, R>(app: FastifyInstance, spec: LogSpec<F, R>): void => {
           'client sees an incomplete transfer, never a short file that looks whole.',
         querystring: querystring(
           {
-            format: { type: 'string', enum: EXPORT_FORMATS, description: 'JSON lines or CSV.' },
+            format: {
+              type: 'string',
+              enum: EXPORT_FORMATS,
+              description:
+                'JSON lines or CSV. Without it, `Accept: application/x-ndjson` or `Accept: text/csv` chooses; with neither, 400.',
+            },
             ...spec.filters,
           },
-          ['format'],
+          [],
         ),
         produces: [MEDIA_TYPES.jsonl, MEDIA_TYPES.csv],
         response: {
@@ -339,8 +344,10 @@ const registerLog = <F, R>(app: FastifyInstance, spec: LogSpec<F, R>): void => {
     },
     async (request, reply) => {
       const query = new FieldReader(request.query, ['format', ...filterNames], QUERY);
-      query.string('format', { required: true });
-      const format = query.oneOf('format', EXPORT_FORMATS) ?? 'jsonl';
+      // `?format=` decides; without it, the `Accept` header; without either, the format is missing.
+      const accepted = formatAccepted(request.headers.accept);
+      if (accepted === undefined) query.string('format', { required: true });
+      const format = query.oneOf('format', EXPORT_FORMATS) ?? accepted ?? 'jsonl';
       const filter = spec.filterOf(query, Date.now());
       const chunks = exportChunks(spec.iterate(filter), spec.toJson, spec.columns, format);
       // The first page is read before the answer starts: a store that is away gets its status.
@@ -365,6 +372,14 @@ const registerLog = <F, R>(app: FastifyInstance, spec: LogSpec<F, R>): void => {
         );
     },
   );
+};
+
+/** The export format an `Accept` header asks for, when it names one of them. */
+const formatAccepted = (accept: string | undefined): ExportFormat | undefined => {
+  const types = (accept ?? '').split(',').map((part) => part.split(';')[0]?.trim().toLowerCase());
+  if (types.includes('application/x-ndjson')) return 'jsonl';
+  if (types.includes('text/csv')) return 'csv';
+  return undefined;
 };
 
 /** `heo-power audit` and `audit export`, of both logs, over HTTP: read-only. */
