@@ -52,8 +52,15 @@ export class Authenticator {
     const now = this.#now();
     const { revokedAt, expiresAt } = known.record;
     if (revokedAt !== null || (expiresAt !== null && expiresAt <= now)) return null;
-    this.#lastUsed.set(known.record.id, now);
     return known.principal;
+  }
+
+  /**
+   * The key was used: it passed every check of who may use it (its allowlist included), so its
+   * `last_used_at` moves. A key presented from an address it does not allow was not used.
+   */
+  used(principal: Principal): void {
+    this.#lastUsed.set(principal.keyId, this.#now());
   }
 
   /** Writes the batched `last_used_at` times; failures are logged and retried next time. */

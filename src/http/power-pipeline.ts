@@ -339,10 +339,13 @@ export class PowerPipeline {
   };
 
   readonly #checkAllowlist: Step<KeyRequestFacts> = (passage) => {
-    const allows = (passage.principal as Principal).allowsAddress;
-    if (allows === null) return null;
+    const principal = passage.principal as Principal;
+    const allows = principal.allowsAddress;
+    if (allows === null || allows(passage.request.clientAddress())) {
+      this.#authenticator.used(principal);
+      return null;
+    }
     const address = passage.request.clientAddress();
-    if (allows(address)) return null;
     this.#observer?.authenticationFailed('ip_not_allowed');
     return this.#failedFrom(address, Refusals.ip_not_allowed);
   };

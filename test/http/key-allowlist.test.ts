@@ -49,8 +49,13 @@ describe.each(BACKENDS)('keys limited to client addresses, on $name', (backend) 
     expect(rows.map((r) => [r.status, r.error, r.clientIp, r.resourceId])).toEqual([
       [401, 'ip_not_allowed', '203.0.113.9', 'vps_123'],
     ]);
+    // A key tried from elsewhere was not used: its last use stays unset.
+    await service.container.authenticator.flushUsage();
+    expect((await service.store.keys.get(id))?.lastUsedAt).toBeNull();
     // Refused before the rate limit: a thief does not use up the owner's requests.
     const ok = await send(service, key, '192.0.2.1');
+    await service.container.authenticator.flushUsage();
+    expect((await service.store.keys.get(id))?.lastUsedAt).toEqual(expect.any(Number));
     expect(ok.headers['ratelimit-remaining']).toBe(
       String(service.container.config.rateLimitPerMinute - 1),
     );
