@@ -1,3 +1,4 @@
+import { budgetSubject } from '../lib/address-list.js';
 import { BoundedCache } from '../lib/bounded-cache.js';
 import type { MaybePromise } from '../lib/maybe-async.js';
 import type { Log } from '../logger.js';
@@ -21,7 +22,8 @@ export interface FailureBudgetOptions {
 }
 
 /**
- * A budget of failed authentications per client address. An address that used it up is refused
+ * A budget of failed authentications per client address (an IPv6 address counts with its /64
+ * network, `budgetSubject`). An address that used it up is refused
  * (429) before its key is looked at, until its window passes; every instance that sees one of its
  * failures over the budget refuses it, so across N instances it gets at most N failures more.
  *
@@ -60,11 +62,12 @@ export class FailureBudget {
   /** Seconds until `address` may try again, or 0 when it may now. */
   refusalSeconds(address: string | undefined): number {
     if (address === undefined) return 0;
-    const until = this.#blocked.get(address);
+    const subject = budgetSubject(address);
+    const until = this.#blocked.get(subject);
     if (until === undefined) return 0;
     const left = until - this.#now();
     if (left <= 0) return 0;
-    this.#note(address, 'refused');
+    this.#note(subject, 'refused');
     return Math.max(1, Math.ceil(left / 1000));
   }
 
@@ -75,14 +78,15 @@ export class FailureBudget {
    */
   failed(address: string | undefined): MaybePromise<void> {
     if (address === undefined) return;
-    this.#note(address, 'failed');
-    const decision = this.#counter.consume(address);
+    const subject = budgetSubject(address);
+    this.#note(subject, 'failed');
+    const decision = this.#counter.consume(subject);
     if (!(decision instanceof Promise)) {
-      this.#decided(address, decision);
+      this.#decided(subject, decision);
       return;
     }
     return decision.then(
-      (d) => this.#decided(address, d),
+      (d) => this.#decided(subject, d),
       // The shared counter falls back on its own; a failure here only leaves this one uncounted.
       () => undefined,
     );

@@ -35,4 +35,29 @@ describe('MemoryRateLimiter', () => {
       resetSeconds: 60,
     });
   });
+
+  it('holds at most so many subjects: while full, new ones share one budget, counted ones keep theirs', async () => {
+    let at = 0;
+    const small = new MemoryRateLimiter({ limit: 2, windowMs: 60_000 }, () => at, 3);
+    try {
+      for (const subject of ['a', 'b', 'c']) expect(small.consume(subject).allowed).toBe(true);
+      // Full of live windows: d, e and f are counted together.
+      expect(['d', 'e', 'f'].map((subject) => small.consume(subject).allowed)).toEqual([
+        true,
+        true,
+        false,
+      ]);
+      // b and c are still counted on their own; a, the oldest, gave its place to the shared
+      // window, and is counted in it now.
+      expect(small.consume('b')).toMatchObject({ allowed: true, remaining: 0 });
+      expect(small.consume('c')).toMatchObject({ allowed: true, remaining: 0 });
+      expect(small.consume('a').allowed).toBe(false);
+      // Once the windows have passed, new subjects get places of their own again.
+      at += 60_000;
+      expect(small.consume('g')).toMatchObject({ allowed: true, remaining: 1 });
+      expect(small.consume('g')).toMatchObject({ allowed: true, remaining: 0 });
+    } finally {
+      await small.close();
+    }
+  });
 });
