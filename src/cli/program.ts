@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo } from './io.js';
+import { registerActionsCommand } from './commands/actions.js';
 import { registerAdminTokenCommands } from './commands/admin-tokens.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -40,5 +41,6 @@ export const buildProgram = (io: CliIo): Command => {
   registerKeyCommands(program, io);
   registerAdminTokenCommands(program, io);
   registerAuditCommand(program, io);
+  registerActionsCommand(program, io);
   return program;
 };

@@ -1,5 +1,11 @@
 import type { PowerFamily } from '../domain/power.js';
 import { Refusals, type Refusal } from '../domain/refusal.js';
+import {
+  decodeActionCursor,
+  decodeCursor,
+  encodeActionCursor,
+  encodeCursor,
+} from '../services/action-cursor.js';
 import type { ActionPosition, ActionRecord } from '../store/store.js';
 
 /**
@@ -38,41 +44,19 @@ export const pageSize = (query: Readonly<Record<string, unknown>>): number | Ref
   return size <= MAX_PAGE ? size : Refusals.invalid_limit;
 };
 
-const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-const decode = (text: unknown): unknown => {
-  if (typeof text !== 'string' || text.length === 0 || text.length > 512) return undefined;
-  try {
-    return JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-};
-
-export const actionCursor = (position: ActionPosition): string =>
-  encode({ a: [position.requestedAt, position.id] });
+export const actionCursor = (position: ActionPosition): string => encodeActionCursor(position);
 
 /** `undefined` without a cursor; a refusal for one this API did not give out. */
 export const actionPosition = (text: unknown): ActionPosition | undefined | Refusal => {
   if (text === undefined) return undefined;
-  const value = decode(text) as { a?: unknown } | undefined;
-  const pair = value?.a;
-  if (
-    Array.isArray(pair) &&
-    pair.length === 2 &&
-    Number.isSafeInteger(pair[0]) &&
-    typeof pair[1] === 'string'
-  ) {
-    return { requestedAt: pair[0] as number, id: pair[1] };
-  }
-  return Refusals.invalid_cursor;
+  return decodeActionCursor(text) ?? Refusals.invalid_cursor;
 };
 
-export const machineCursor = (id: string): string => encode({ m: id });
+export const machineCursor = (id: string): string => encodeCursor({ m: id });
 
 export const machineAfter = (text: unknown): string | undefined | Refusal => {
   if (text === undefined) return undefined;
-  const value = decode(text) as { m?: unknown } | undefined;
+  const value = decodeCursor(text) as { m?: unknown } | null | undefined;
   return typeof value?.m === 'string' ? value.m : Refusals.invalid_cursor;
 };
 

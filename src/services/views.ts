@@ -1,5 +1,6 @@
 import { displaySettings } from '../providers/settings.js';
 import type {
+  ActionRecord,
   AdminTokenRecord,
   ApiKeyRecord,
   ProviderRecord,
@@ -70,4 +71,20 @@ export const adminTokenJson = (t: AdminTokenRecord) => ({
   status: t.revokedAt === null ? ('active' as const) : ('revoked' as const),
   created_at: isoOrNull(t.createdAt),
   revoked_at: isoOrNull(t.revokedAt),
+});
+
+/** An action as operators see it: whose it was and where it went, beside what the API shows. */
+export const actionRecordJson = (a: ActionRecord) => ({
+  action_id: a.id,
+  type: a.resourceType,
+  id: a.resourceId,
+  action: a.action,
+  status: a.status,
+  error: a.error,
+  customer: a.customerId,
+  key_id: a.keyId,
+  provider: a.provider,
+  task_ref: a.taskRef,
+  requested_at: isoOrNull(a.requestedAt),
+  finished_at: isoOrNull(a.finishedAt),
 });

@@ -1,10 +1,12 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import type { HTTPMethods, LightMyRequestResponse, RouteOptions } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PowerRoute } from '../../src/http/power-pipeline.js';
 import type { SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
+import { POSTGRES_REDIS } from '../helpers/backends.js';
 import { bearer, expectError } from '../helpers/expect-http.js';
 import { FAMILY_CASES, type FamilyCase } from '../helpers/families.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -87,6 +89,13 @@ describe('the OpenAPI document', () => {
   let auditBroken: TestService;
   let busy: TestService;
   let closed: TestService;
+  /** Reads fail: the tables of machines and actions are gone (500). */
+  let readBroken: TestService;
+  let readBrokenKey: string;
+  /** On PostgreSQL, with the tables reads use locked beyond the store's timeout (503). */
+  let readBusy: TestService;
+  let readBusyKey: string;
+  let locker: pg.Client;
   /** A short request time-out, on a socket: a body that does not arrive gets its 408. */
   let slow: TestService;
   let slowPort: number;
@@ -112,10 +121,14 @@ describe('the OpenAPI document', () => {
     });
     await main.addVps('vps_broken', 'cus_a', 'sim', 'fail-vps');
     await main.addGame('srv_broken', 'cus_a', 'sim', 'fail-srv');
+    await main.addVps('vps_unreadable', 'cus_a', 'sim', 'fail-state');
+    await main.addGame('srv_unreadable', 'cus_a', 'sim', 'fail-state');
     power = (await main.createKey('cus_a')).key;
     read = (await main.createKey('cus_a', { scope: 'read' })).key;
 
-    limited = await startWithCustomers({ config: { rateLimitPerMinute: 1 } });
+    limited = await startWithCustomers({
+      config: { rateLimitPerMinute: 1, readRateLimitPerMinute: 1 },
+    });
 
     auditBroken = await startWithCustomers();
     failingKeys.set(auditBroken, (await auditBroken.createKey('cus_a')).key);
@@ -129,6 +142,26 @@ describe('the OpenAPI document', () => {
 
     closed = await startWithCustomers();
     await closed.store.close();
+
+    readBroken = await startWithCustomers();
+    readBrokenKey = (await readBroken.createKey('cus_a')).key;
+    const moved = new BetterSqlite3((readBroken.store as SqliteStore).location);
+    try {
+      moved.exec('ALTER TABLE actions RENAME TO actions_moved');
+      moved.exec('ALTER TABLE resources RENAME TO resources_moved');
+    } finally {
+      moved.close();
+    }
+
+    readBusy = await startWithCustomers({
+      backend: POSTGRES_REDIS,
+      config: { storeTimeoutMs: 200 },
+    });
+    readBusyKey = (await readBusy.createKey('cus_a')).key;
+    locker = new pg.Client({ connectionString: readBusy.container.config.databaseUrl });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE actions, resources IN ACCESS EXCLUSIVE MODE');
 
     slow = await startWithCustomers({
       config: { requestTimeoutMs: 100, rateLimitPerMinute: 1_000 },
@@ -144,7 +177,11 @@ describe('the OpenAPI document', () => {
   afterAll(async () => {
     blocker.exec('ROLLBACK');
     blocker.close();
+    await locker.query('ROLLBACK');
+    await locker.end();
     await Promise.all([
+      readBroken.close(),
+      readBusy.close(),
       main.close(),
       limited.close(),
       auditBroken.close(),
@@ -468,16 +505,64 @@ describe('the OpenAPI document', () => {
     return answers;
   };
 
+  /** Every way to get an answer from a read route, one per documented status and case. */
+  const readAnswers = async (url: string): Promise<Answer[]> => {
+    const family = FAMILY_CASES.find((f) => url.startsWith(f.base));
+    if (family === undefined) throw new Error(`no family for ${url}`);
+    const get = async (service: TestService, path: string, key: string | undefined) =>
+      answer(
+        await service.inject({
+          method: 'GET',
+          url: path,
+          headers: key === undefined ? {} : bearer(key),
+        }),
+      );
+    const started = await main.inject({
+      method: 'POST',
+      url: `${family.base}/${family.own}/start`,
+      headers: bearer(power),
+    });
+    const actionId = String(started.headers.location).split('/').at(-1) ?? '';
+    const at = (id: string, action = actionId) =>
+      url.replace(/:(id|server_id)/, id).replace(':action_id', action);
+    const own = at(family.own);
+    const answers: Answer[] = [
+      await get(main, own, read),
+      await get(main, own, power),
+      await get(main, own, undefined),
+    ];
+    if (url.endsWith('/actions') || url === family.base) {
+      answers.push(await get(main, `${own}?limit=0`, read));
+      answers.push(await get(main, `${own}?cursor=not-a-cursor`, read));
+    }
+    if (url !== family.base) answers.push(await get(main, at(family.foreign), read));
+    if (url.endsWith(':action_id')) {
+      answers.push(await get(main, at(family.own, 'act_00000000000000000000'), read));
+    }
+    if (url.endsWith('/status')) {
+      answers.push(
+        await get(main, at(family.name === 'vps' ? 'vps_unreadable' : 'srv_unreadable'), read),
+      );
+    }
+    const once = (await limited.createKey('cus_a', { scope: 'read' })).key;
+    await get(limited, own, once);
+    answers.push(await get(limited, own, once));
+    answers.push(await get(readBroken, own, readBrokenKey));
+    answers.push(await get(readBusy, own, readBusyKey));
+    return answers;
+  };
+
   it('documents exactly the statuses each operation answers, with the bodies and headers it sends', async () => {
-    // The read routes' answers are checked against their bodies in actions.test.ts.
-    for (const route of routes.filter((r) => !r.hidden && !isReadRoute(r.url))) {
+    for (const route of routes.filter((r) => !r.hidden)) {
       for (const method of route.methods.filter(isListed)) {
         const operation = operationOf(document, route.url, method);
         const label = `${method} ${route.url}`;
         const answers: Answer[] =
           route.power !== undefined && method === 'POST'
             ? await powerAnswers(route.power)
-            : [answer(await main.inject({ method, url: concrete(route.url) }))];
+            : isReadRoute(route.url)
+              ? await readAnswers(route.url)
+              : [answer(await main.inject({ method, url: concrete(route.url) }))];
         if (route.url === '/readyz') {
           answers.push(answer(await closed.inject({ method, url: route.url })));
         }

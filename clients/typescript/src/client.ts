@@ -1,11 +1,53 @@
 import { readEnvironment } from './env.js';
-import { type ErrorCode, HeoApiError } from './errors.js';
+import { type ErrorCode, HeoApiError, HeoWaitTimeoutError, isHeoApiError } from './errors.js';
 import type { components, operations } from './generated/openapi.js';
 
+type Schemas = components['schemas'];
+
 /** The body of a VPS action's 200, as the API documents it. */
-export type VpsPowerResult = components['schemas']['VpsPowerResult'];
+export type VpsPowerResult = Schemas['VpsPowerResult'];
 /** The body of a game server action's 200, as the API documents it. */
-export type GameServerPowerResult = components['schemas']['GameServerPowerResult'];
+export type GameServerPowerResult = Schemas['GameServerPowerResult'];
+/** One action of a VPS, as `GET …/actions/{action_id}` answers it. */
+export type VpsAction = Schemas['VpsAction'];
+/** One action of a game server, as `GET …/actions/{action_id}` answers it. */
+export type GameServerAction = Schemas['GameServerAction'];
+export type VpsActionList = Schemas['VpsActionList'];
+export type GameServerActionList = Schemas['GameServerActionList'];
+export type VpsStatus = Schemas['VpsStatus'];
+export type GameServerStatus = Schemas['GameServerStatus'];
+export type VpsList = Schemas['VpsList'];
+export type GameServerList = Schemas['GameServerList'];
+/** `requested`, `in_progress`, and the final ones: `succeeded`, `failed`, `timed_out`. */
+export type ActionStatus = VpsAction['status'];
+
+/** The statuses an action ends in: `waitFor` resolves once it reads one of them. */
+export const FINAL_ACTION_STATUSES: readonly ActionStatus[] = ['succeeded', 'failed', 'timed_out'];
+
+/** `vps` (`/v1/hosting/cloud/vps-custom`) or `game` (`/v1/hosting/game/power`). */
+export type Family = 'vps' | 'game';
+
+interface ActionOf {
+  readonly vps: VpsAction;
+  readonly game: GameServerAction;
+}
+
+/** Where to read an accepted action again: what the `Location` of its 200 names. */
+export interface ActionHandle<F extends Family = Family> {
+  readonly family: F;
+  /** The `vps_id` or `server_id`. */
+  readonly machineId: string;
+  /** `act_…`. */
+  readonly actionId: string;
+}
+
+/**
+ * A power action's 200: the published body, and its `handle` (from `Location`; `undefined` if
+ * the server sent none). `handle` is not enumerable, so the object serialises to the body as sent.
+ */
+export type Accepted<Body, F extends Family> = Body & {
+  readonly handle: ActionHandle<F> | undefined;
+};
 
 export interface HeoClientOptions {
   /** Where the API is, e.g. `https://power.example.net`; default `HEO_API_URL`. */
@@ -29,18 +71,77 @@ export interface ConfirmedCallOptions extends CallOptions {
   readonly force?: boolean;
 }
 
+export interface PageOptions extends CallOptions {
+  /** Page size, 1 to 100 (the API's default: 20). */
+  readonly limit?: number;
+  /** The `next_cursor` of the page before; none (or `null`) for the first page. */
+  readonly cursor?: string | null;
+}
+
+export interface WaitOptions {
+  /** Longest to wait for the action to end; then `waitFor` rejects with `HeoWaitTimeoutError`. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Sent as `X-Request-Id` with every poll. */
+  readonly requestId?: string;
+  /** The pause after the first poll; it doubles after each poll up to `maxIntervalMs`. Default 500. */
+  readonly intervalMs?: number;
+  /** The longest pause between two polls (a 429's or 503's `Retry-After` may be longer). Default 5 000. */
+  readonly maxIntervalMs?: number;
+}
+
+/** What `waitFor` takes: a handle, or the result of a power method. */
+export type ActionRef<F extends Family> =
+  ActionHandle<F> | { readonly handle: ActionHandle<F> | undefined };
+
+/** The reads of one family: its machines, a machine's state, its actions. */
+export interface FamilyReads<F extends Family, Status, ActionList, MachineList> {
+  /** A page of the machines this key reaches, sorted by id. */
+  list(options?: PageOptions): Promise<MachineList>;
+  /** Every page of the machines this key reaches, from `options.cursor` on. */
+  listPages(options?: PageOptions): AsyncGenerator<MachineList, void, undefined>;
+  /** The machine's power state as its back-end reports it, and its newest action. */
+  status(id: string, options?: CallOptions): Promise<Status>;
+  readonly actions: {
+    /** A page of the machine's actions, newest first. */
+    list(id: string, options?: PageOptions): Promise<ActionList>;
+    /** Every page of the machine's actions, newest first, from `options.cursor` on. */
+    pages(id: string, options?: PageOptions): AsyncGenerator<ActionList, void, undefined>;
+    get(id: string, actionId: string, options?: CallOptions): Promise<ActionOf[F]>;
+  };
+}
+
 export interface HeoClient {
-  readonly vps: {
-    start(id: string, options?: CallOptions): Promise<VpsPowerResult>;
-    stop(id: string, options?: CallOptions): Promise<VpsPowerResult>;
-    reset(id: string, options?: ConfirmedCallOptions): Promise<VpsPowerResult>;
+  readonly vps: FamilyReads<'vps', VpsStatus, VpsActionList, VpsList> & {
+    start(id: string, options?: CallOptions): Promise<Accepted<VpsPowerResult, 'vps'>>;
+    stop(id: string, options?: CallOptions): Promise<Accepted<VpsPowerResult, 'vps'>>;
+    reset(id: string, options?: ConfirmedCallOptions): Promise<Accepted<VpsPowerResult, 'vps'>>;
   };
-  readonly gameServers: {
-    start(id: string, options?: CallOptions): Promise<GameServerPowerResult>;
-    stop(id: string, options?: CallOptions): Promise<GameServerPowerResult>;
-    restart(id: string, options?: CallOptions): Promise<GameServerPowerResult>;
-    kill(id: string, options?: ConfirmedCallOptions): Promise<GameServerPowerResult>;
+  readonly gameServers: FamilyReads<
+    'game',
+    GameServerStatus,
+    GameServerActionList,
+    GameServerList
+  > & {
+    start(id: string, options?: CallOptions): Promise<Accepted<GameServerPowerResult, 'game'>>;
+    stop(id: string, options?: CallOptions): Promise<Accepted<GameServerPowerResult, 'game'>>;
+    restart(id: string, options?: CallOptions): Promise<Accepted<GameServerPowerResult, 'game'>>;
+    kill(
+      id: string,
+      options?: ConfirmedCallOptions,
+    ): Promise<Accepted<GameServerPowerResult, 'game'>>;
   };
+  readonly actions: {
+    /** The action a handle names, as far as heo-power knows. */
+    get<F extends Family>(handle: ActionHandle<F>, options?: CallOptions): Promise<ActionOf[F]>;
+  };
+  /**
+   * Polls the action until it ends (`succeeded`, `failed`, `timed_out`) and resolves to it; the
+   * pause between polls doubles up to a cap, and a 429 or 503 waits its `Retry-After`. Rejects
+   * with `HeoWaitTimeoutError` after `timeoutMs`, with the signal's reason when it aborts, and
+   * with the `HeoApiError` of any other refusal (401, 403, 404).
+   */
+  waitFor<F extends Family>(action: ActionRef<F>, options: WaitOptions): Promise<ActionOf[F]>;
 }
 
 type PowerOperation =
@@ -56,8 +157,39 @@ type PowerOperation =
 type Result<Id extends PowerOperation> =
   operations[Id]['responses'][200]['content']['application/json'];
 
-const VPS = '/v1/hosting/cloud/vps-custom';
-const GAME = '/v1/hosting/game/power';
+const BASES: { readonly [F in Family]: string } = {
+  vps: '/v1/hosting/cloud/vps-custom',
+  game: '/v1/hosting/game/power',
+};
+
+/** `…/vps-custom/{id}/actions/{action_id}` at the end of a `Location` (any prefix before it). */
+const LOCATION = /\/v1\/hosting\/(cloud\/vps-custom|game\/power)\/([^/]+)\/actions\/([^/]+)$/;
+
+const handleOf = <F extends Family>(
+  family: F,
+  location: string | null,
+): ActionHandle<F> | undefined => {
+  if (location === null) return undefined;
+  let path: string;
+  try {
+    path = new URL(location, 'http://heo.invalid').pathname;
+  } catch {
+    return undefined;
+  }
+  const match = LOCATION.exec(path);
+  const [, base, machineId, actionId] = match ?? [];
+  if (base === undefined || machineId === undefined || actionId === undefined) return undefined;
+  if (`/v1/hosting/${base}` !== BASES[family]) return undefined;
+  try {
+    return {
+      family,
+      machineId: decodeURIComponent(machineId),
+      actionId: decodeURIComponent(actionId),
+    };
+  } catch {
+    return undefined;
+  }
+};
 
 const numberOrUndefined = (text: string | null): number | undefined => {
   if (text === null || !/^[0-9]+$/.test(text.trim())) return undefined;
@@ -78,9 +210,29 @@ const parse = (text: string): unknown => {
   }
 };
 
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+const FINAL: ReadonlySet<string> = new Set(FINAL_ACTION_STATUSES);
+
 /**
- * A client of heo-power's power endpoints. Every call is one `POST` with the key as a Bearer
- * token; a 200 resolves to its body, anything else rejects with a `HeoApiError`.
+ * A client of heo-power: the power endpoints (one `POST` each) and the reads (`GET`), with the
+ * key as a Bearer token; a 200 resolves to its body, anything else rejects with a `HeoApiError`.
  */
 export const createHeoClient = (options: HeoClientOptions = {}): HeoClient => {
   const env = readEnvironment();
@@ -95,7 +247,12 @@ export const createHeoClient = (options: HeoClientOptions = {}): HeoClient => {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  const call = async <T>(path: string, call: ConfirmedCallOptions = {}): Promise<T> => {
+  const request = async (
+    method: 'GET' | 'POST',
+    path: string,
+    query: URLSearchParams,
+    call: CallOptions,
+  ): Promise<{ readonly body: unknown; readonly headers: Headers }> => {
     const headers: Record<string, string> = {
       authorization: `Bearer ${apiKey}`,
       accept: 'application/json',
@@ -103,11 +260,12 @@ export const createHeoClient = (options: HeoClientOptions = {}): HeoClient => {
     if (call.requestId !== undefined) headers['x-request-id'] = call.requestId;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = call.signal === undefined ? timeout : AbortSignal.any([call.signal, timeout]);
-    const url = `${baseUrl}${path}${call.force === true ? '?force=true' : ''}`;
-    const res = await fetchImpl(url, { method: 'POST', headers, signal });
+    const search = query.toString();
+    const url = `${baseUrl}${path}${search === '' ? '' : `?${search}`}`;
+    const res = await fetchImpl(url, { method, headers, signal });
     const text = await res.text();
     const body = parse(text);
-    if (res.status === 200 && body !== undefined) return body as T;
+    if (res.status === 200 && body !== undefined) return { body, headers: res.headers };
     const requestId = res.headers.get('x-request-id') ?? undefined;
     const retryAfter = numberOrUndefined(res.headers.get('retry-after'));
     if (isEnvelope(body)) {
@@ -127,20 +285,139 @@ export const createHeoClient = (options: HeoClientOptions = {}): HeoClient => {
       retryAfter,
     });
   };
-  const at = (base: string, id: string, action: string): string =>
-    `${base}/${encodeURIComponent(id)}/${action}`;
+
+  const at = (family: Family, id: string, ...rest: string[]): string =>
+    [BASES[family], encodeURIComponent(id), ...rest.map(encodeURIComponent)].join('/');
+
+  const power = async <T, F extends Family>(
+    family: F,
+    id: string,
+    action: string,
+    call: ConfirmedCallOptions = {},
+  ): Promise<Accepted<T, F>> => {
+    const query = new URLSearchParams(call.force === true ? { force: 'true' } : {});
+    const { body, headers } = await request('POST', at(family, id, action), query, call);
+    const handle = handleOf(family, headers.get('location'));
+    return Object.defineProperty(body as object, 'handle', {
+      value: handle,
+      enumerable: false,
+    }) as Accepted<T, F>;
+  };
+
+  const get = async <T>(path: string, call: CallOptions = {}, page?: PageOptions): Promise<T> => {
+    const query = new URLSearchParams();
+    if (page?.limit !== undefined) query.set('limit', String(page.limit));
+    if (page?.cursor !== undefined && page.cursor !== null) query.set('cursor', page.cursor);
+    return (await request('GET', path, query, call)).body as T;
+  };
+
+  /** Every page from `options.cursor` on; a server that gives the same cursor twice is refused. */
+  async function* pages<P extends { readonly next_cursor: string | null }>(
+    read: (options: PageOptions) => Promise<P>,
+    options: PageOptions,
+  ): AsyncGenerator<P, void, undefined> {
+    let cursor = options.cursor ?? null;
+    for (;;) {
+      const page = await read({ ...options, cursor });
+      yield page;
+      if (page.next_cursor === null) return;
+      if (page.next_cursor === cursor) {
+        throw new HeoApiError({
+          status: 200,
+          code: 'invalid_response',
+          message: 'heo-power gave the same next_cursor twice',
+        });
+      }
+      cursor = page.next_cursor;
+    }
+  }
+
+  const reads = <F extends Family, Status, ActionList, MachineList>(
+    family: F,
+  ): FamilyReads<F, Status, ActionList, MachineList> => {
+    const list = (o: PageOptions = {}) => get<MachineList>(BASES[family], o, o);
+    const actions = (id: string, o: PageOptions = {}) =>
+      get<ActionList>(at(family, id, 'actions'), o, o);
+    return {
+      list,
+      listPages: (o = {}) =>
+        pages((page) => list(page) as Promise<MachineList & { next_cursor: string | null }>, o),
+      status: (id, o) => get<Status>(at(family, id, 'status'), o),
+      actions: {
+        list: actions,
+        pages: (id, o = {}) =>
+          pages(
+            (page) => actions(id, page) as Promise<ActionList & { next_cursor: string | null }>,
+            o,
+          ),
+        get: (id, actionId, o) => get<ActionOf[F]>(at(family, id, 'actions', actionId), o),
+      },
+    };
+  };
+
+  const getAction = <F extends Family>(handle: ActionHandle<F>, o?: CallOptions) =>
+    get<ActionOf[F]>(at(handle.family, handle.machineId, 'actions', handle.actionId), o);
+
+  const waitFor = async <F extends Family>(
+    ref: ActionRef<F>,
+    wait: WaitOptions,
+  ): Promise<ActionOf[F]> => {
+    const handle = 'handle' in ref ? ref.handle : ref;
+    if (handle === undefined) {
+      throw new TypeError('heo-power client: the answer had no Location, so no action to wait for');
+    }
+    const deadline = AbortSignal.timeout(wait.timeoutMs);
+    const signal = wait.signal === undefined ? deadline : AbortSignal.any([wait.signal, deadline]);
+    const cap = wait.maxIntervalMs ?? 5_000;
+    let interval = Math.min(wait.intervalMs ?? 500, cap);
+    let lastSeen: ActionOf[F] | undefined;
+    const call = { signal, ...(wait.requestId === undefined ? {} : { requestId: wait.requestId }) };
+    const stopped = (error: unknown): unknown => {
+      if (wait.signal?.aborted === true) return wait.signal.reason;
+      if (deadline.aborted) {
+        return new HeoWaitTimeoutError({
+          actionId: handle.actionId,
+          timeoutMs: wait.timeoutMs,
+          lastSeen,
+        });
+      }
+      return error;
+    };
+    // Bounded by the deadline: every poll and every pause ends when it aborts.
+    for (;;) {
+      let pause = interval;
+      try {
+        lastSeen = await getAction(handle, call);
+        if (FINAL.has(lastSeen.status)) return lastSeen;
+        interval = Math.min(interval * 2, cap);
+      } catch (error) {
+        const transient = isHeoApiError(error) && (error.status === 429 || error.status === 503);
+        if (!transient) throw stopped(error);
+        pause = Math.max(interval, (error.retryAfter ?? 1) * 1_000);
+      }
+      try {
+        await sleep(pause, signal);
+      } catch (error) {
+        throw stopped(error);
+      }
+    }
+  };
 
   return {
     vps: {
-      start: (id, o) => call<Result<'startVps'>>(at(VPS, id, 'start'), o),
-      stop: (id, o) => call<Result<'stopVps'>>(at(VPS, id, 'stop'), o),
-      reset: (id, o) => call<Result<'resetVps'>>(at(VPS, id, 'reset'), o),
+      ...reads<'vps', VpsStatus, VpsActionList, VpsList>('vps'),
+      start: (id, o) => power<Result<'startVps'>, 'vps'>('vps', id, 'start', o),
+      stop: (id, o) => power<Result<'stopVps'>, 'vps'>('vps', id, 'stop', o),
+      reset: (id, o) => power<Result<'resetVps'>, 'vps'>('vps', id, 'reset', o),
     },
     gameServers: {
-      start: (id, o) => call<Result<'startGameServer'>>(at(GAME, id, 'start'), o),
-      stop: (id, o) => call<Result<'stopGameServer'>>(at(GAME, id, 'stop'), o),
-      restart: (id, o) => call<Result<'restartGameServer'>>(at(GAME, id, 'restart'), o),
-      kill: (id, o) => call<Result<'killGameServer'>>(at(GAME, id, 'kill'), o),
+      ...reads<'game', GameServerStatus, GameServerActionList, GameServerList>('game'),
+      start: (id, o) => power<Result<'startGameServer'>, 'game'>('game', id, 'start', o),
+      stop: (id, o) => power<Result<'stopGameServer'>, 'game'>('game', id, 'stop', o),
+      restart: (id, o) => power<Result<'restartGameServer'>, 'game'>('game', id, 'restart', o),
+      kill: (id, o) => power<Result<'killGameServer'>, 'game'>('game', id, 'kill', o),
     },
+    actions: { get: getAction },
+    waitFor,
   };
 };

@@ -39,3 +39,25 @@ export class HeoApiError extends Error {
 }
 
 export const isHeoApiError = (value: unknown): value is HeoApiError => value instanceof HeoApiError;
+
+/**
+ * `waitFor` gave up: the action had not ended within `timeoutMs`. The action may still end; its
+ * `actionId` can be read again later. `lastSeen` is the action as last read, if it was read.
+ */
+export class HeoWaitTimeoutError<Action = unknown> extends Error {
+  override readonly name = 'HeoWaitTimeoutError';
+  readonly actionId: string;
+  readonly timeoutMs: number;
+  readonly lastSeen: Action | undefined;
+
+  constructor(init: {
+    readonly actionId: string;
+    readonly timeoutMs: number;
+    readonly lastSeen: Action | undefined;
+  }) {
+    super(`action ${init.actionId} did not end within ${init.timeoutMs} ms`);
+    this.actionId = init.actionId;
+    this.timeoutMs = init.timeoutMs;
+    this.lastSeen = init.lastSeen;
+  }
+}

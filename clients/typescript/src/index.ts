@@ -1,11 +1,34 @@
 export {
+  type Accepted,
+  type ActionHandle,
+  type ActionRef,
+  type ActionStatus,
   type CallOptions,
   type ConfirmedCallOptions,
   createHeoClient,
+  type Family,
+  type FamilyReads,
+  FINAL_ACTION_STATUSES,
+  type GameServerAction,
+  type GameServerActionList,
+  type GameServerList,
   type GameServerPowerResult,
+  type GameServerStatus,
   type HeoClient,
   type HeoClientOptions,
+  type PageOptions,
+  type VpsAction,
+  type VpsActionList,
+  type VpsList,
   type VpsPowerResult,
+  type VpsStatus,
+  type WaitOptions,
 } from './client.js';
-export { type ClientErrorCode, type ErrorCode, HeoApiError, isHeoApiError } from './errors.js';
+export {
+  type ClientErrorCode,
+  type ErrorCode,
+  HeoApiError,
+  HeoWaitTimeoutError,
+  isHeoApiError,
+} from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';

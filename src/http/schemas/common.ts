@@ -173,7 +173,10 @@ export const errorResponse = (
   }
   // Fields some errors add beside the envelope (the 502's `reason`), with every value they take.
   const extra: Record<string, JsonSchema> = {};
-  for (const field of unique(cases.flatMap((c) => Object.keys(c.error.fields)))) {
+  const fields = unique(cases.flatMap((c) => Object.keys(c.error.fields)));
+  // A field every case carries is always sent: required, so a client may rely on it.
+  const always = fields.filter((field) => cases.every((c) => c.error.fields[field] !== undefined));
+  for (const field of fields) {
     extra[field] = {
       type: 'string',
       enum: unique(cases.flatMap((c) => c.error.fields[field] ?? [])),
@@ -184,7 +187,7 @@ export const errorResponse = (
     'x-response-description': description,
     [COMPONENT]: name,
     type: 'object',
-    required: ['success', 'error', 'message'],
+    required: ['success', 'error', 'message', ...always],
     properties: {
       success: { type: 'boolean', const: false },
       error: {

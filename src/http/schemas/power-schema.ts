@@ -133,7 +133,17 @@ const success = (family: PowerFamily, action: PowerAction): JsonSchema => ({
   },
   additionalProperties: false,
   examples: [successBody(family, action, family.exampleId)],
-  headers: { 'X-Request-Id': requestIdHeader, ...rateLimitHeaders },
+  headers: {
+    'X-Request-Id': requestIdHeader,
+    Location: {
+      type: 'string',
+      description:
+        `The action's handle: \`GET\` it (\`${family.basePath}/{${family.pathParam}}/actions/{action_id}\`) ` +
+        'with a `read` or `power` key to follow the action. A path, without scheme and host.',
+      examples: [`${family.basePath}/${family.exampleId}/actions/act_4mXq8TzR2bVnL0cJ7wYe`],
+    },
+    ...rateLimitHeaders,
+  },
 });
 
 const badRequestCases = (family: PowerFamily, action: PowerAction): ErrorCase[] => [

@@ -69,21 +69,22 @@ const ACTION_FIELDS = ['action_id', 'action', 'status', 'requested_at', 'finishe
 
 const headers = { 'X-Request-Id': requestIdHeader, ...rateLimitHeaders };
 
-const common = (family: PowerFamily, description: string) =>
+/** What every read route may answer but its 200 and its own refusals. */
+const everyRead = () =>
   ({
     401: errorResponse(
       'No `Authorization: Bearer` header, another scheme, or a malformed, unknown, revoked or expired key.',
       [{ name: 'unauthorized', summary: 'No valid API key', error: Errors.unauthenticated() }],
     ),
-    403: errorResponse(
-      `The ${family.noun} is not within the key's scope or does not exist (the same answer for both).`,
-      [{ name: 'denied', summary: description, error: deniedError(family) }],
-      { rateLimited: true },
-    ),
     429: errorResponse(
       'The key is over its limit of reads (counted apart from its power actions), or the client ' +
         'address has used up its budget of failed authentications.',
       [{ name: 'rate_limited', summary: 'Over the read limit', error: Errors.rateLimited(30) }],
+      { rateLimited: true },
+    ),
+    500: errorResponse(
+      'A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message.',
+      [{ name: 'internal_error', summary: 'Internal error', error: Errors.internal() }],
       { rateLimited: true },
     ),
     503: errorResponse(
@@ -96,6 +97,23 @@ const common = (family: PowerFamily, description: string) =>
         },
       ],
     ),
+  }) as const;
+
+/** The routes of one machine: unknown and foreign ids get the family's one 403. */
+const machineRefusals = (family: PowerFamily) =>
+  ({
+    403: errorResponse(
+      `The ${family.noun} is not within the key's scope or does not exist (the same answer for both).`,
+      [
+        {
+          name: 'denied',
+          summary: `The ${family.noun} is not within the key's scope`,
+          error: deniedError(family),
+        },
+      ],
+      { rateLimited: true },
+    ),
+    ...everyRead(),
   }) as const;
 
 const badPage = (family: PowerFamily) =>
@@ -159,7 +177,7 @@ export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): Fasti
           headers,
         },
         400: badPage(family),
-        ...common(family, `Not used: this route names no ${noun}`),
+        ...everyRead(),
       },
     };
   }
@@ -193,7 +211,7 @@ export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): Fasti
           headers,
         },
         400: badPage(family),
-        ...common(family, `The ${noun} is not within the key's scope`),
+        ...machineRefusals(family),
       },
     };
   }
@@ -230,7 +248,8 @@ export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): Fasti
           headers,
         },
         502: errorResponse(
-          `The back-end could not tell the ${noun}'s state.`,
+          `The back-end could not tell the ${noun}'s state (it failed, was unreachable or did not ` +
+            "answer in time). Unlike a power action's 502, it carries no `reason`.",
           [
             {
               name: 'state_unreadable',
@@ -240,7 +259,7 @@ export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): Fasti
           ],
           { rateLimited: true, component: 'StateUnreadableError' },
         ),
-        ...common(family, `The ${noun} is not within the key's scope`),
+        ...machineRefusals(family),
       },
     };
   }
@@ -278,7 +297,7 @@ export const readRouteSchema = (family: PowerFamily, name: ReadRouteName): Fasti
         ],
         { rateLimited: true },
       ),
-      ...common(family, `The ${noun} is not within the key's scope`),
+      ...machineRefusals(family),
     },
   };
 };

@@ -392,7 +392,7 @@ export interface components {
              * @description Why the back-end did not take the action, as a stable code (never the back-end's own words).
              * @enum {string}
              */
-            reason?: "machine_not_running" | "machine_busy" | "machine_suspended" | "provider_unreachable" | "provider_timeout" | "provider_rejected";
+            reason: "machine_not_running" | "machine_busy" | "machine_suspended" | "provider_unreachable" | "provider_timeout" | "provider_rejected";
         };
         BadRequestError: {
             /** @enum {boolean} */
@@ -889,6 +889,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -1135,6 +1137,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -1390,6 +1394,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -1636,6 +1642,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/game/power/{server_id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -1882,6 +1890,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/game/power/{server_id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -2128,6 +2138,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/game/power/{server_id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -2383,6 +2395,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    /** @description The action's handle: `GET` it (`/v1/hosting/game/power/{server_id}/actions/{action_id}`) with a `read` or `power` key to follow the action. A path, without scheme and host. */
+                    Location?: string;
                     /** @description Requests this key may make per window. Sent on every authenticated response. */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */
@@ -2669,25 +2683,6 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthorizedError"];
                 };
             };
-            /** @description The VPS is not within the key's scope or does not exist (the same answer for both). */
-            403: {
-                headers: {
-                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
-                    "X-Request-Id"?: string;
-                    /** @description Requests this key may make per window. Sent on every authenticated response. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the current window ends. */
-                    "RateLimit-Reset"?: number;
-                    /** @description The policy: `<limit>;w=<window seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ForbiddenError"];
-                };
-            };
             /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
             429: {
                 headers: {
@@ -2707,6 +2702,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
                 };
             };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
@@ -2838,6 +2852,25 @@ export interface operations {
                     "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
+                };
+            };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
             503: {
                 headers: {
@@ -2964,6 +2997,25 @@ export interface operations {
                     "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
+                };
+            };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
             503: {
                 headers: {
@@ -3069,7 +3121,26 @@ export interface operations {
                     "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
-            /** @description The back-end could not tell the VPS's state. */
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
+                };
+            };
+            /** @description The back-end could not tell the VPS's state (it failed, was unreachable or did not answer in time). Unlike a power action's 502, it carries no `reason`. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
@@ -3171,25 +3242,6 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthorizedError"];
                 };
             };
-            /** @description The game server is not within the key's scope or does not exist (the same answer for both). */
-            403: {
-                headers: {
-                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
-                    "X-Request-Id"?: string;
-                    /** @description Requests this key may make per window. Sent on every authenticated response. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the current window ends. */
-                    "RateLimit-Reset"?: number;
-                    /** @description The policy: `<limit>;w=<window seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ForbiddenError"];
-                };
-            };
             /** @description The key is over its limit of reads (counted apart from its power actions), or the client address has used up its budget of failed authentications. */
             429: {
                 headers: {
@@ -3209,6 +3261,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TooManyRequestsError"];
+                };
+            };
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
                 };
             };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
@@ -3340,6 +3411,25 @@ export interface operations {
                     "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
+                };
+            };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
             503: {
                 headers: {
@@ -3466,6 +3556,25 @@ export interface operations {
                     "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
+                };
+            };
             /** @description The store is unreachable or did not answer in time; try again after `Retry-After`. */
             503: {
                 headers: {
@@ -3571,7 +3680,26 @@ export interface operations {
                     "application/json": components["schemas"]["TooManyRequestsError"];
                 };
             };
-            /** @description The back-end could not tell the game server's state. */
+            /** @description A fault of ours, e.g. the store answered with an error. Nothing internal is ever in the message. */
+            500: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerError"];
+                };
+            };
+            /** @description The back-end could not tell the game server's state (it failed, was unreachable or did not answer in time). Unlike a power action's 502, it carries no `reason`. */
             502: {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
