@@ -1,6 +1,7 @@
 import type { FastifySchema } from 'fastify';
 import type { PowerFamily } from '../../domain/power.js';
 import { Refusals } from '../../domain/refusal.js';
+import type { ActionError } from '../../services/follow-rules.js';
 import { Errors } from '../api-errors.js';
 import { deniedError, refusalError } from '../power-answers.js';
 import { DEFAULT_PAGE, MAX_PAGE } from '../read-answers.js';
@@ -23,6 +24,12 @@ const NAMES: { readonly [type in PowerFamily['type']]: string } = {
 export type ReadRouteName = 'listMachines' | 'listActions' | 'getAction' | 'getStatus';
 
 const ACTION_STATUSES = ['requested', 'in_progress', 'succeeded', 'failed', 'timed_out'];
+const ACTION_ERRORS: readonly ActionError[] = [
+  'task_failed',
+  'machine_removed',
+  'deadline_exceeded',
+  'provider_unreachable',
+];
 
 const machineParam = (family: PowerFamily): JsonSchema => ({
   [family.pathParam]: {
@@ -55,13 +62,15 @@ const actionProperties = (family: PowerFamily): JsonSchema => ({
     type: 'string',
     enum: ACTION_STATUSES,
     description:
-      '`requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.',
+      '`requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).',
   },
   requested_at: { type: 'string', format: 'date-time' },
   finished_at: { type: ['string', 'null'], format: 'date-time' },
   error: {
     type: ['string', 'null'],
-    description: 'A stable code of heo-power when the action did not succeed, else null.',
+    enum: [...ACTION_ERRORS, null],
+    description:
+      'Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).',
   },
 });
 

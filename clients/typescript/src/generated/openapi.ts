@@ -424,7 +424,7 @@ export interface components {
             action: "start" | "stop" | "restart" | "kill";
             server_id: string;
             /**
-             * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+             * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
              * @enum {string}
              */
             status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -432,8 +432,11 @@ export interface components {
             requested_at: string;
             /** Format: date-time */
             finished_at: string | null;
-            /** @description A stable code of heo-power when the action did not succeed, else null. */
-            error: string | null;
+            /**
+             * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+             * @enum {string|null}
+             */
+            error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
         };
         GameServerActionList: {
             /** @enum {boolean} */
@@ -444,7 +447,7 @@ export interface components {
                 action: "start" | "stop" | "restart" | "kill";
                 server_id: string;
                 /**
-                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                  * @enum {string}
                  */
                 status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -452,8 +455,11 @@ export interface components {
                 requested_at: string;
                 /** Format: date-time */
                 finished_at: string | null;
-                /** @description A stable code of heo-power when the action did not succeed, else null. */
-                error: string | null;
+                /**
+                 * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                 * @enum {string|null}
+                 */
+                error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
             }[];
             next_cursor: string | null;
         };
@@ -493,7 +499,7 @@ export interface components {
                 action: "start" | "stop" | "restart" | "kill";
                 server_id: string;
                 /**
-                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                  * @enum {string}
                  */
                 status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -501,8 +507,11 @@ export interface components {
                 requested_at: string;
                 /** Format: date-time */
                 finished_at: string | null;
-                /** @description A stable code of heo-power when the action did not succeed, else null. */
-                error: string | null;
+                /**
+                 * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                 * @enum {string|null}
+                 */
+                error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
             } | null;
         };
         HealthStatus: {
@@ -616,7 +625,7 @@ export interface components {
             action: "start" | "stop" | "reset";
             vps_id: string;
             /**
-             * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+             * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
              * @enum {string}
              */
             status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -624,8 +633,11 @@ export interface components {
             requested_at: string;
             /** Format: date-time */
             finished_at: string | null;
-            /** @description A stable code of heo-power when the action did not succeed, else null. */
-            error: string | null;
+            /**
+             * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+             * @enum {string|null}
+             */
+            error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
         };
         VpsActionList: {
             /** @enum {boolean} */
@@ -636,7 +648,7 @@ export interface components {
                 action: "start" | "stop" | "reset";
                 vps_id: string;
                 /**
-                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                  * @enum {string}
                  */
                 status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -644,8 +656,11 @@ export interface components {
                 requested_at: string;
                 /** Format: date-time */
                 finished_at: string | null;
-                /** @description A stable code of heo-power when the action did not succeed, else null. */
-                error: string | null;
+                /**
+                 * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                 * @enum {string|null}
+                 */
+                error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
             }[];
             next_cursor: string | null;
         };
@@ -685,7 +700,7 @@ export interface components {
                 action: "start" | "stop" | "reset";
                 vps_id: string;
                 /**
-                 * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                 * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                  * @enum {string}
                  */
                 status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -693,8 +708,11 @@ export interface components {
                 requested_at: string;
                 /** Format: date-time */
                 finished_at: string | null;
-                /** @description A stable code of heo-power when the action did not succeed, else null. */
-                error: string | null;
+                /**
+                 * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                 * @enum {string|null}
+                 */
+                error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
             } | null;
         };
         MethodNotAllowedError: {
