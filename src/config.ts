@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseDuration } from './domain/duration.js';
 import { SECRET_KEY_RULE, SecretKey } from './secrets/secret-key.js';
 import type { AuditDurability } from './store/sqlite/open-sqlite.js';
 
@@ -77,6 +78,8 @@ export interface Config {
    * background; `null` (the default) keeps every record.
    */
   readonly auditRetentionDays: number | null;
+  /** `HEO_IDEMPOTENCY_TTL`: how long an `Idempotency-Key` is remembered after its first request. */
+  readonly idempotencyTtlMs: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -107,6 +110,7 @@ export const DEFAULTS: Config = Object.freeze({
   maxConnectionsPerClient: 128,
   publicUrl: null,
   auditRetentionDays: null,
+  idempotencyTtlMs: 24 * 3_600_000,
 });
 
 export class ConfigError extends Error {
@@ -279,6 +283,22 @@ const secretKeyOf = (env: Env, problems: string[]): SecretKey | null => {
   return key;
 };
 
+/** At most a week: a key is for retrying one request, not for a record of it (the audit log). */
+const MAX_IDEMPOTENCY_TTL_MS = 7 * 86_400_000;
+
+const idempotencyTtl = (env: Env, problems: string[]): number => {
+  const raw = env.HEO_IDEMPOTENCY_TTL?.trim();
+  if (raw === undefined || raw === '') return DEFAULTS.idempotencyTtlMs;
+  const ms = parseDuration(raw);
+  if (ms === null || ms > MAX_IDEMPOTENCY_TTL_MS) {
+    problems.push(
+      `HEO_IDEMPOTENCY_TTL must be a duration from 1s to 7d such as 24h, 90m or 30s (got "${raw}")`,
+    );
+    return DEFAULTS.idempotencyTtlMs;
+  }
+  return ms;
+};
+
 export const loadConfig = (env: Env = process.env): Config => {
   const problems: string[] = [];
   const logLevel = text(env, 'LOG_LEVEL', DEFAULTS.logLevel).toLowerCase();
@@ -393,6 +413,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     ),
     publicUrl: publicUrl(env, problems),
     auditRetentionDays: optionalInteger(env, 'HEO_AUDIT_RETENTION_DAYS', 1, 36_500, problems),
+    idempotencyTtlMs: idempotencyTtl(env, problems),
   };
   if (
     config.metricsPort !== null &&

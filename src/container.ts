@@ -20,6 +20,8 @@ import { MachineService } from './services/machine-service.js';
 import { KeyService } from './services/key-service.js';
 import { AdminTokenService } from './services/admin-token-service.js';
 import { ActionSender } from './services/action-sender.js';
+import { IdempotencyGuard } from './services/idempotency-guard.js';
+import { IdempotencyPruner } from './services/idempotency-pruner.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -43,6 +45,8 @@ export interface Container {
   readonly failures: FailureBudget | null;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
+  /** `Idempotency-Key`s of power requests, kept in the store for `HEO_IDEMPOTENCY_TTL`. */
+  readonly idempotency: IdempotencyGuard;
   readonly machines: MachineService;
   readonly keys: KeyService;
   /** Tokens of the admin HTTP API. */
@@ -51,6 +55,8 @@ export interface Container {
   readonly metrics: Metrics | null;
   /** Prunes audit records past `HEO_AUDIT_RETENTION_DAYS`; `null` when unset or not serving. */
   readonly pruner: AuditPruner | null;
+  /** Prunes `Idempotency-Key`s past their window; `null` when not serving. */
+  readonly keyPruner: IdempotencyPruner | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -171,6 +177,15 @@ export const createContainer = async (
       ? new AuditPruner({ audit: store.audit, retentionDays: config.auditRetentionDays, logger })
       : null;
   pruner?.start();
+  const idempotency = new IdempotencyGuard(store.idempotency, {
+    ttlMs: config.idempotencyTtlMs,
+    // Longer than any request takes from its claim to its audit record: the claim, the
+    // back-end call (its time-out), the audit record (its time-out), and a margin.
+    leaseMs: config.providerTimeoutMs + 2 * config.storeTimeoutMs + 5_000,
+    storeTimeoutMs: config.storeTimeoutMs,
+  });
+  const keyPruner = serving ? new IdempotencyPruner({ store: store.idempotency, logger }) : null;
+  keyPruner?.start();
 
   return {
     config,
@@ -186,13 +201,16 @@ export const createContainer = async (
     failures,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
+    idempotency,
     machines: new MachineService(store, factories, secrets),
     keys: new KeyService(store),
     adminTokens: new AdminTokenService(store),
     metrics,
     pruner,
+    keyPruner,
     close: async () => {
       await pruner?.close();
+      await keyPruner?.close();
       await audit.flush();
       await authenticator.close();
       await limiter.close();

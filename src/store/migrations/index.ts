@@ -6,6 +6,7 @@ import * as machineAssignment from './0004-machine-assignment.js';
 import * as auditIndexes from './0005-audit-indexes.js';
 import * as actions from './0006-actions.js';
 import * as adminTokens from './0007-admin-tokens.js';
+import * as idempotencyKeys from './0009-idempotency-keys.js';
 
 export interface Migration {
   readonly version: number;
@@ -22,6 +23,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: '0005-audit-indexes', up: auditIndexes.up },
   { version: 6, name: '0006-actions', up: actions.up },
   { version: 7, name: '0007-admin-tokens', up: adminTokens.up },
+  // 8 is another change's.
+  { version: 9, name: '0009-idempotency-keys', up: idempotencyKeys.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
