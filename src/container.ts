@@ -181,7 +181,7 @@ export const createContainer = async (
     ttlMs: config.idempotencyTtlMs,
     // Longer than any request takes from its claim to its audit record: the claim, the
     // back-end call (its time-out), the audit record (its time-out), and a margin.
-    leaseMs: config.providerTimeoutMs + 2 * config.storeTimeoutMs + 5_000,
+    leaseMs: config.providerTimeoutMs + 2 * config.storeTimeoutMs + 1_000,
     storeTimeoutMs: config.storeTimeoutMs,
   });
   const keyPruner = serving ? new IdempotencyPruner({ store: store.idempotency, logger }) : null;
