@@ -405,6 +405,17 @@ export interface components {
             /** @description A human-readable explanation. */
             message: string;
         };
+        ConflictError: {
+            /** @enum {boolean} */
+            success: false;
+            /**
+             * @description A stable, machine-readable code.
+             * @enum {string}
+             */
+            error: "idempotency_key_in_use" | "idempotency_key_outcome_unknown";
+            /** @description A human-readable explanation. */
+            message: string;
+        };
         ForbiddenError: {
             /** @enum {boolean} */
             success: false;
@@ -594,6 +605,17 @@ export interface components {
              * @enum {string}
              */
             error: "unauthorized";
+            /** @description A human-readable explanation. */
+            message: string;
+        };
+        UnprocessableContentError: {
+            /** @enum {boolean} */
+            success: false;
+            /**
+             * @description A stable, machine-readable code.
+             * @enum {string}
+             */
+            error: "idempotency_key_reused";
             /** @description A human-readable explanation. */
             message: string;
         };
@@ -817,7 +839,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -853,7 +875,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -867,6 +889,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -897,6 +921,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -995,6 +1023,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1033,6 +1082,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1046,7 +1114,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1097,7 +1165,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1113,6 +1181,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1143,6 +1213,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1241,6 +1315,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1279,6 +1374,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1292,7 +1406,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1343,7 +1457,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1362,6 +1476,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1398,6 +1514,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/cloud/vps-custom/{id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1496,6 +1616,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1534,6 +1675,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1547,7 +1707,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1598,7 +1758,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1614,6 +1774,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1644,6 +1806,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/game/power/{server_id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1742,6 +1908,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1780,6 +1967,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1793,7 +1999,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1844,7 +2050,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1860,6 +2066,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1890,6 +2098,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/game/power/{server_id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1988,6 +2200,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -2026,6 +2259,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -2039,7 +2291,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2090,7 +2342,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2106,6 +2358,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -2136,6 +2390,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/game/power/{server_id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2234,6 +2492,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -2272,6 +2551,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -2285,7 +2583,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2336,7 +2634,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2355,6 +2653,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -2391,6 +2691,10 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description The action this request started, to follow with `GET`: `/v1/hosting/game/power/{server_id}/actions/{action_id}`. */
+                    Location?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2489,6 +2793,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -2527,6 +2852,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -2540,7 +2884,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2591,7 +2935,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2701,7 +3045,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2714,7 +3058,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2830,7 +3174,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2843,7 +3187,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2956,7 +3300,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2969,7 +3313,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3061,7 +3405,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3093,7 +3437,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3203,7 +3547,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3216,7 +3560,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3332,7 +3676,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3345,7 +3689,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3458,7 +3802,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3471,7 +3815,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3563,7 +3907,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3595,7 +3939,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
