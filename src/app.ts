@@ -11,6 +11,7 @@ import { type ServiceObserver, UNMATCHED_ROUTE } from './metrics/observers.js';
 import type { RateLimiter } from './ratelimit/rate-limiter.js';
 import type { AccessCache } from './services/access-cache.js';
 import type { ActionSender } from './services/action-sender.js';
+import type { IdempotencyGuard } from './services/idempotency-guard.js';
 import { clientAddressOf, proxyTrustOf } from './http/client-address.js';
 import type { FailureBudget } from './auth/failure-budget.js';
 import {
@@ -49,6 +50,8 @@ export interface AppDependencies {
   readonly failures?: FailureBudget | null | undefined;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
+  /** Claims and answers `Idempotency-Key`s of power requests. */
+  readonly idempotency: IdempotencyGuard;
   readonly checkStore: () => Promise<void>;
   /** Which peers to believe about the client address in `X-Forwarded-For` (load balancers). */
   readonly trustProxy?: TrustProxy;
@@ -86,6 +89,7 @@ export const buildApp = (deps: AppDependencies): App => {
     failures: deps.failures ?? undefined,
     sender: deps.sender,
     audit: deps.audit,
+    idempotency: deps.idempotency,
     observer: deps.observer,
   });
   const direct = directPowerTransport({

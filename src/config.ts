@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseDuration } from './domain/duration.js';
 import { SECRET_KEY_RULE, SecretKey } from './secrets/secret-key.js';
 import type { AuditDurability } from './store/sqlite/open-sqlite.js';
 
@@ -96,6 +97,8 @@ export interface Config {
   readonly followCallsPerMinute: number;
   /** Calls to one provider the follower of one instance has in flight at most. */
   readonly followConcurrency: number;
+  /** `HEO_IDEMPOTENCY_TTL`: how long an `Idempotency-Key` is remembered after its first request. */
+  readonly idempotencyTtlMs: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -134,6 +137,7 @@ export const DEFAULTS: Config = Object.freeze({
   followDeadlineMs: null,
   followCallsPerMinute: 300,
   followConcurrency: 4,
+  idempotencyTtlMs: 24 * 3_600_000,
 });
 
 export class ConfigError extends Error {
@@ -315,6 +319,22 @@ const secretKeyOf = (env: Env, problems: string[]): SecretKey | null => {
   return key;
 };
 
+/** At most a week: a key is for retrying one request, not for a record of it (the audit log). */
+const MAX_IDEMPOTENCY_TTL_MS = 7 * 86_400_000;
+
+const idempotencyTtl = (env: Env, problems: string[]): number => {
+  const raw = env.HEO_IDEMPOTENCY_TTL?.trim();
+  if (raw === undefined || raw === '') return DEFAULTS.idempotencyTtlMs;
+  const ms = parseDuration(raw);
+  if (ms === null || ms > MAX_IDEMPOTENCY_TTL_MS) {
+    problems.push(
+      `HEO_IDEMPOTENCY_TTL must be a duration from 1s to 7d such as 24h, 90m or 30s (got "${raw}")`,
+    );
+    return DEFAULTS.idempotencyTtlMs;
+  }
+  return ms;
+};
+
 export const loadConfig = (env: Env = process.env): Config => {
   const problems: string[] = [];
   const logLevel = text(env, 'LOG_LEVEL', DEFAULTS.logLevel).toLowerCase();
@@ -472,6 +492,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       1_000,
       problems,
     ),
+    idempotencyTtlMs: idempotencyTtl(env, problems),
   };
   if (config.followLeaseMs <= 2 * config.providerTimeoutMs)
     problems.push(

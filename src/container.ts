@@ -22,6 +22,8 @@ import { AdminTokenService } from './services/admin-token-service.js';
 import { ActionSender } from './services/action-sender.js';
 import { ActionFollower } from './services/action-follower.js';
 import { PollBudget } from './services/poll-budget.js';
+import { IdempotencyGuard } from './services/idempotency-guard.js';
+import { IdempotencyPruner } from './services/idempotency-pruner.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -50,6 +52,8 @@ export interface Container {
   readonly adminFailures: FailureBudget | null;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
+  /** `Idempotency-Key`s of power requests, kept in the store for `HEO_IDEMPOTENCY_TTL`. */
+  readonly idempotency: IdempotencyGuard;
   readonly machines: MachineService;
   readonly keys: KeyService;
   /** Tokens of the admin HTTP API. */
@@ -60,6 +64,8 @@ export interface Container {
   readonly pruner: AuditPruner | null;
   /** Follows accepted actions to their end; `null` when `HEO_FOLLOW_ACTIONS=false` or not serving. */
   readonly follower: ActionFollower | null;
+  /** Prunes `Idempotency-Key`s past their window; `null` when not serving. */
+  readonly keyPruner: IdempotencyPruner | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -216,6 +222,15 @@ export const createContainer = async (
           deadlineMs: config.followDeadlineMs,
         });
   follower?.start();
+  const idempotency = new IdempotencyGuard(store.idempotency, {
+    ttlMs: config.idempotencyTtlMs,
+    // Longer than any request takes from its claim to its audit record: the claim, the
+    // back-end call (its time-out), the audit record (its time-out), and a margin.
+    leaseMs: config.providerTimeoutMs + 2 * config.storeTimeoutMs + 1_000,
+    storeTimeoutMs: config.storeTimeoutMs,
+  });
+  const keyPruner = serving ? new IdempotencyPruner({ store: store.idempotency, logger }) : null;
+  keyPruner?.start();
 
   return {
     config,
@@ -232,14 +247,17 @@ export const createContainer = async (
     adminFailures,
     sender: new ActionSender(providers, metrics ?? undefined),
     audit,
+    idempotency,
     machines: new MachineService(store, factories, secrets),
     keys: new KeyService(store),
     adminTokens: new AdminTokenService(store),
     metrics,
     pruner,
     follower,
+    keyPruner,
     close: async () => {
       await pruner?.close();
+      await keyPruner?.close();
       await follower?.close();
       await followCalls?.close();
       await audit.flush();

@@ -32,6 +32,7 @@ export const appFor = (container: Container): App =>
     failures: container.failures,
     sender: container.sender,
     audit: container.audit,
+    idempotency: container.idempotency,
     // Ready only while the store takes writes too: without an audit record, no power request
     // can succeed.
     checkStore: () => container.audit.probe(),

@@ -58,6 +58,7 @@ describe('configuration', () => {
       maxConnectionsPerClient: 128,
       publicUrl: null,
       auditRetentionDays: null,
+      idempotencyTtlMs: 86_400_000,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -92,6 +93,7 @@ describe('configuration', () => {
         HEO_MAX_CONNECTIONS_PER_CLIENT: '0',
         HEO_PUBLIC_URL: 'https://power.example.net/api/',
         HEO_AUDIT_RETENTION_DAYS: '90',
+        HEO_IDEMPOTENCY_TTL: '90m',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -122,7 +124,19 @@ describe('configuration', () => {
       maxConnectionsPerClient: 0,
       publicUrl: 'https://power.example.net/api',
       auditRetentionDays: 90,
+      idempotencyTtlMs: 5_400_000,
     });
+  });
+
+  it('remembers Idempotency-Keys for HEO_IDEMPOTENCY_TTL, a duration up to a week', () => {
+    expect(loadConfig({ HEO_IDEMPOTENCY_TTL: ' ' }).idempotencyTtlMs).toBe(86_400_000);
+    expect(loadConfig({ HEO_IDEMPOTENCY_TTL: '30s' }).idempotencyTtlMs).toBe(30_000);
+    expect(loadConfig({ HEO_IDEMPOTENCY_TTL: '7d' }).idempotencyTtlMs).toBe(604_800_000);
+    for (const bad of ['0s', '24', '8d', '1 h']) {
+      expect(problemsOf({ HEO_IDEMPOTENCY_TTL: bad })).toEqual([
+        `HEO_IDEMPOTENCY_TTL must be a duration from 1s to 7d such as 24h, 90m or 30s (got "${bad}")`,
+      ]);
+    }
   });
 
   it('takes HEO_PUBLIC_URL as an http(s) base URL, and nothing else', () => {

@@ -43,7 +43,15 @@ export type RefusalCode =
   /** A cursor this API did not give out. */
   | 'invalid_cursor'
   /** The back-end could not tell the machine's state. */
-  | 'state_unreadable';
+  | 'state_unreadable'
+  /** An `Idempotency-Key` header that is not a well-formed key. */
+  | 'idempotency_key_malformed'
+  /** The first request with the key is still running. */
+  | 'idempotency_key_in_use'
+  /** The key was used for a different request. */
+  | 'idempotency_key_reused'
+  /** The first request with the key ended without a recorded outcome. */
+  | 'idempotency_outcome_unknown';
 
 export interface Refusal {
   readonly code: RefusalCode;
@@ -73,4 +81,8 @@ export const Refusals: { readonly [code in RefusalCode]: Refusal } = Object.free
   invalid_limit: refusal('invalid_limit'),
   invalid_cursor: refusal('invalid_cursor'),
   state_unreadable: refusal('state_unreadable'),
+  idempotency_key_malformed: refusal('idempotency_key_malformed'),
+  idempotency_key_in_use: refusal('idempotency_key_in_use'),
+  idempotency_key_reused: refusal('idempotency_key_reused'),
+  idempotency_outcome_unknown: refusal('idempotency_outcome_unknown'),
 });

@@ -8,6 +8,9 @@ export type ErrorCode =
   | 'confirmation_required'
   | 'conflict'
   | 'forbidden'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_outcome_unknown'
+  | 'idempotency_key_reused'
   | 'in_use'
   | 'insufficient_scope'
   | 'internal_error'
@@ -73,6 +76,9 @@ const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer' } as const;
 
 /** What `Retry-After` asks of a client answered 503: the store or the instance is away briefly. */
 export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/** What `Retry-After` asks of a client whose `Idempotency-Key` is in use by a running request. */
+export const IDEMPOTENCY_RETRY_AFTER_SECONDS = 1;
 
 /**
  * An error that never changes is built once and shared: refusals are the hot path of brute force
@@ -161,4 +167,37 @@ export const Errors = {
       ),
   ),
   internal: shared(() => new ApiError(500, 'internal_error', 'Internal server error')),
+  /** A malformed `Idempotency-Key`; the message says what is wrong (a bounded set of texts). */
+  invalidIdempotencyKey: sharedBy(
+    (message: string) => new ApiError(400, 'invalid_request', message),
+  ),
+  idempotencyKeyInUse: shared(
+    () =>
+      new ApiError(
+        409,
+        'idempotency_key_in_use',
+        'A request with this Idempotency-Key is in progress',
+        {
+          'retry-after': String(IDEMPOTENCY_RETRY_AFTER_SECONDS),
+        },
+      ),
+  ),
+  idempotencyKeyReused: shared(
+    () =>
+      new ApiError(
+        422,
+        'idempotency_key_reused',
+        'This Idempotency-Key was used for a different request',
+      ),
+  ),
+  /** The first request with the key ended without its outcome being recorded. */
+  idempotencyOutcomeUnknown: shared(
+    () =>
+      new ApiError(
+        409,
+        'idempotency_key_outcome_unknown',
+        'The request with this Idempotency-Key did not complete and its outcome is unknown: ' +
+          "check the machine's actions and state, and send a new request with a new key if needed",
+      ),
+  ),
 } as const;

@@ -2,7 +2,7 @@ import type { Principal } from '../domain/access.js';
 import type { PowerAction, PowerFamily } from '../domain/power.js';
 import { storableId } from '../domain/untrusted-text.js';
 import type { ProviderTrace } from '../services/action-sender.js';
-import type { AuditEntry } from '../store/store.js';
+import type { AuditEntry, IdempotentReply } from '../store/store.js';
 
 /** What the audit record of an authenticated power request is made of. */
 export interface AuditFacts {
@@ -17,6 +17,10 @@ export interface AuditFacts {
   readonly error: string | null;
   /** The handle of the action an accepted request started. */
   readonly actionId?: string;
+  /** The claimed `Idempotency-Key` and the reply stored for its retries. */
+  readonly idempotency?: { readonly key: string; readonly reply: IdempotentReply };
+  /** On a replay: the request id of the first request. */
+  readonly replayOf?: string;
 }
 
 /** The audit record of a power request, its answer's status and error code included. */
@@ -38,5 +42,7 @@ export const auditEntryOf = (facts: AuditFacts): AuditEntry => {
     upstreamDetail: trace?.upstreamDetail ?? null,
     taskRef: trace?.taskRef ?? null,
     actionId: facts.actionId ?? null,
+    ...(facts.idempotency === undefined ? {} : { idempotency: facts.idempotency }),
+    ...(facts.replayOf === undefined ? {} : { replayOf: facts.replayOf }),
   };
 };

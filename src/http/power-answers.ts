@@ -1,5 +1,6 @@
 import type { PowerAction, PowerFamily, ResourceType } from '../domain/power.js';
 import type { Refusal } from '../domain/refusal.js';
+import { IdempotencyKeyProblems } from '../domain/idempotency-key.js';
 import { ApiError, Errors, shared, sharedBy } from './api-errors.js';
 import { BODY_LIMIT_BYTES } from './body-parsers.js';
 
@@ -86,6 +87,14 @@ export const refusalError = (
       return invalidCursor();
     case 'state_unreadable':
       return stateUnreadable();
+    case 'idempotency_key_malformed':
+      return Errors.invalidIdempotencyKey(IdempotencyKeyProblems.shape);
+    case 'idempotency_key_in_use':
+      return Errors.idempotencyKeyInUse();
+    case 'idempotency_key_reused':
+      return Errors.idempotencyKeyReused();
+    case 'idempotency_outcome_unknown':
+      return Errors.idempotencyOutcomeUnknown();
   }
 };
 

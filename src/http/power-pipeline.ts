@@ -3,6 +3,7 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { FailureBudget } from '../auth/failure-budget.js';
 import { canAccess, type Principal, scopeAllows } from '../domain/access.js';
+import { readIdempotencyKey } from '../domain/idempotency-key.js';
 import { isValidId, newActionId } from '../domain/ids.js';
 import {
   isConfirmed,
@@ -17,8 +18,9 @@ import type { AccessObserver } from '../metrics/observers.js';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.js';
 import type { AccessCache } from '../services/access-cache.js';
 import { type ActionSender, emptyTrace, type ProviderTrace } from '../services/action-sender.js';
+import { type IdempotencyGuard, requestFingerprint } from '../services/idempotency-guard.js';
 import { StoreUnavailableError } from '../store/errors.js';
-import type { AuditEntry, ResourceRecord } from '../store/store.js';
+import type { AuditEntry, IdempotentReply, ResourceRecord } from '../store/store.js';
 import { type ApiError, Errors } from './api-errors.js';
 import { auditEntryOf } from './audit-entry.js';
 import { BODY_LIMIT_BYTES } from './body-parsers.js';
@@ -114,6 +116,16 @@ interface Passage<R extends KeyRequestFacts = PowerRequest> {
   resource: ResourceRecord | undefined;
   /** What the provider said, once it was asked. */
   trace: ProviderTrace | null;
+  /** The body as parsed (`undefined`: none). */
+  body: unknown;
+  /** The request's `Idempotency-Key`; `null` without the header. */
+  idempotencyKey: string | null;
+  /** What is wrong with a malformed `Idempotency-Key`, for its 400. */
+  idempotencyProblem: string | null;
+  /** Whether this request claimed its key: its outcome is stored with its audit entry. */
+  claimed: boolean;
+  /** The first request's reply, when this request is a retry of it. */
+  replay: { readonly reply: IdempotentReply; readonly firstRequestId: string } | null;
 }
 
 /** A step refuses (a value), lets the request go on (`null`), or throws for a fault. */
@@ -129,6 +141,8 @@ export interface PowerPipelineDependencies {
   readonly readLimiter?: RateLimiter | undefined;
   readonly sender: ActionSender;
   readonly audit: AuditWriter;
+  /** Claims and answers `Idempotency-Key`s through the shared store. */
+  readonly idempotency: IdempotencyGuard;
   /** Failed authentications per client address; `undefined` turns the budget off. */
   readonly failures?: FailureBudget | undefined;
   readonly observer?: AccessObserver | undefined;
@@ -159,10 +173,13 @@ export const rateLimitHeaders = (decision: RateLimitDecision): string[] => [
  * 2. authentication: the Bearer key → 401 (a failure counts against the address's budget);
  * 2. the key's allowlist of client addresses → the same 401, recorded as `ip_not_allowed`;
  * 3. the key's rate limit (it consumes quota, so only for a good key) → 429;
+ * 3. a malformed `Idempotency-Key` header → 400;
  * 4. the body, read only now (malformed 400, too large 413, not JSON 415);
  * 5. resource access: unknown and foreign ids alike → 403;
  * 6. the key's scope → 403 `insufficient_scope`;
  * 7. confirmation of a destructive action → 400;
+ * 7. the `Idempotency-Key`, claimed in the store (only with the header): in use → 409, used for
+ *    another request → 422, the first request's outcome → replayed without the provider;
  * 8. the provider → 502;
  * 9. the audit record, committed before the answer (every refusal after 2 too) → 200.
  */
@@ -172,6 +189,7 @@ export class PowerPipeline {
   readonly #limiter: RateLimiter;
   readonly #sender: ActionSender;
   readonly #audit: AuditWriter;
+  readonly #idempotency: IdempotencyGuard;
   readonly #failures: FailureBudget | undefined;
   readonly #observer: AccessObserver | undefined;
   readonly #steps: readonly Step[];
@@ -184,6 +202,7 @@ export class PowerPipeline {
     this.#limiter = deps.limiter;
     this.#sender = deps.sender;
     this.#audit = deps.audit;
+    this.#idempotency = deps.idempotency;
     this.#failures = deps.failures;
     this.#observer = deps.observer;
     this.#readLimiter = deps.readLimiter ?? deps.limiter;
@@ -199,10 +218,12 @@ export class PowerPipeline {
       this.#authenticate,
       this.#checkAllowlist,
       this.#limitRate,
+      this.#readIdempotencyKey,
       this.#readBody,
       this.#checkAccess,
       this.#checkScope,
       this.#checkConfirmation,
+      this.#claimKey,
       this.#callProvider,
     ];
   }
@@ -217,6 +238,11 @@ export class PowerPipeline {
       confirmed: false,
       resource: undefined,
       trace: null,
+      body: undefined,
+      idempotencyKey: null,
+      idempotencyProblem: null,
+      claimed: false,
+      replay: null,
     };
     try {
       this.#caches.refresh();
@@ -248,6 +274,11 @@ export class PowerPipeline {
       confirmed: false,
       resource: undefined,
       trace: null,
+      body: undefined,
+      idempotencyKey: null,
+      idempotencyProblem: null,
+      claimed: false,
+      replay: null,
     };
     const { family } = request.route;
     const refused = (refusal: Refusal): PowerAnswer =>
@@ -391,6 +422,7 @@ export class PowerPipeline {
     const reading = readBody(raw, BODY_LIMIT_BYTES);
     const read = (body: Awaited<typeof reading>): Refusal | null => {
       if (body.refusal !== null) return body.refusal;
+      passage.body = body.value;
       passage.confirmed = isConfirmed(query, body.value);
       return null;
     };
@@ -412,7 +444,51 @@ export class PowerPipeline {
     return family.confirm.has(action) && !passage.confirmed ? Refusals.confirmation_required : null;
   };
 
+  /** Free without the header: one property read, no store round trip. */
+  readonly #readIdempotencyKey: Step = (passage) => {
+    const header = passage.request.raw.headers['idempotency-key'];
+    if (header === undefined) return null;
+    const reading = readIdempotencyKey(header);
+    if (reading.problem !== null) {
+      passage.idempotencyProblem = reading.problem;
+      return Refusals.idempotency_key_malformed;
+    }
+    passage.idempotencyKey = reading.key;
+    return null;
+  };
+
+  /**
+   * The key is claimed only once every rule let the request through, so that a refusal (400,
+   * 403, 429...) is not remembered and a corrected retry with the same key goes ahead.
+   */
+  readonly #claimKey: Step = (passage) => {
+    const key = passage.idempotencyKey;
+    if (key === null) return null;
+    const { route, resourceId, requestId } = passage.request;
+    const path = `${route.family.basePath}/${resourceId}/${route.action}`;
+    const fingerprint = requestFingerprint(path, passage.confirmed, passage.body);
+    const keyId = (passage.principal as Principal).keyId;
+    return this.#idempotency.decide(keyId, key, fingerprint, requestId).then((decision) => {
+      switch (decision.kind) {
+        case 'claimed':
+          passage.claimed = true;
+          return null;
+        case 'replay':
+          passage.replay = decision;
+          return null;
+        case 'in_progress':
+          return Refusals.idempotency_key_in_use;
+        case 'reused':
+          return Refusals.idempotency_key_reused;
+        case 'outcome_unknown':
+          return Refusals.idempotency_outcome_unknown;
+      }
+    });
+  };
+
   readonly #callProvider: Step = async (passage) => {
+    // A retry is answered from the first request's outcome: the back-end is not asked again.
+    if (passage.replay !== null) return null;
     const { request } = passage;
     const trace = emptyTrace();
     passage.trace = trace;
@@ -428,14 +504,41 @@ export class PowerPipeline {
   /** The answer to a request the steps let through (`null`) or refused. */
   #settle(passage: Passage, refusal: Refusal | null): MaybePromise<PowerAnswer> {
     if (refusal !== null) return this.#refused(passage, refusal);
+    if (passage.replay !== null) return this.#replayed(passage, passage.replay);
     const { route, resourceId } = passage.request;
     const actionId = newActionId();
-    const entry = this.#entry(passage, 200, null, actionId);
     // The published body stays as it is; the handle to follow the action is in `Location`.
-    const location = ['location', `${route.family.basePath}/${resourceId}/actions/${actionId}`];
+    const location = `${route.family.basePath}/${resourceId}/actions/${actionId}`;
+    const body = route.success(resourceId);
+    const entry = this.#entry(passage, 200, null, actionId, { body, location });
     return this.#audit.record(entry).then(
-      () => this.#answer(passage, 200, location, route.success(resourceId), entry, true),
+      () => this.#answer(passage, 200, ['location', location], body, entry, true),
       (thrown: unknown) => this.#failed(passage, thrown),
+    );
+  }
+
+  /**
+   * A retry with the key of a request that ended: the first request's status, body and
+   * `Location`, marked as a replay, in the audit log too (`replay_of`). A failed audit write is
+   * logged and the replay answered anyway: it changed nothing.
+   */
+  #replayed(
+    passage: Passage,
+    replay: { readonly reply: IdempotentReply; readonly firstRequestId: string },
+  ): Promise<PowerAnswer> {
+    const { reply, firstRequestId } = replay;
+    const entry = this.#entry(passage, reply.status, reply.error, undefined, null, firstRequestId);
+    const headers = ['idempotent-replayed', 'true'];
+    if (reply.location !== null) headers.push('location', reply.location);
+    return this.#audit.record(entry).then(
+      () => this.#answer(passage, reply.status, headers, reply.body, entry, true),
+      (auditError: unknown) => {
+        passage.request.log.error(
+          { err: auditError, audit: entry },
+          'could not record a replayed request in the audit log',
+        );
+        return this.#answer(passage, reply.status, headers, reply.body, entry, false);
+      },
     );
   }
 
@@ -449,7 +552,9 @@ export class PowerPipeline {
     if (passage.principal === null) return this.#error(passage, error, null, false);
     // The reply says only "invalid key"; the operator's record says why.
     const recorded = refusal === Refusals.ip_not_allowed ? 'ip_not_allowed' : error.code;
-    const entry = this.#entry(passage, error.statusCode, recorded);
+    // Once the back-end was called, the outcome is the key's to replay (a 502, a 500).
+    const reply = passage.trace === null ? null : { body: error.json, location: null };
+    const entry = this.#entry(passage, error.statusCode, recorded, undefined, reply);
     if (refusal === Refusals.store_unavailable) {
       // The store just failed this very request: trying to record the refusal there would only
       // hold the 503 for another time-out. The log line is the record instead, with what the
@@ -494,11 +599,26 @@ export class PowerPipeline {
     if (refusal === Refusals.provider_failed) {
       return Errors.providerRefused(passage.trace?.reason ?? 'provider_rejected');
     }
+    if (refusal === Refusals.idempotency_key_malformed && passage.idempotencyProblem !== null) {
+      return Errors.invalidIdempotencyKey(passage.idempotencyProblem);
+    }
     return refusalError(refusal, family, action, this.#retryAfter(passage, refusal));
   }
 
-  #entry(passage: Passage, status: number, error: string | null, actionId?: string): AuditEntry {
+  /**
+   * `reply`: the body and `Location` the request is answered with, stored for replays when the
+   * request claimed an `Idempotency-Key`; `replayOf`: the first request, on a replay's entry.
+   */
+  #entry(
+    passage: Passage,
+    status: number,
+    error: string | null,
+    actionId?: string,
+    reply: { readonly body: string; readonly location: string | null } | null = null,
+    replayOf: string | null = null,
+  ): AuditEntry {
     const { request } = passage;
+    const key = passage.claimed && reply !== null ? passage.idempotencyKey : null;
     return auditEntryOf({
       requestId: request.requestId,
       route: request.route,
@@ -509,6 +629,10 @@ export class PowerPipeline {
       status,
       error,
       ...(actionId === undefined ? {} : { actionId }),
+      ...(key === null || reply === null
+        ? {}
+        : { idempotency: { key, reply: { status, error, ...reply } } }),
+      ...(replayOf === null ? {} : { replayOf }),
     });
   }
 

@@ -110,10 +110,70 @@ export interface AuditEntry {
    * written in the same commit as this entry.
    */
   readonly actionId?: string | null;
+  /**
+   * The `Idempotency-Key` the request claimed and the reply it got, stored for replays in the
+   * same commit as this entry (and its action row).
+   */
+  readonly idempotency?: { readonly key: string; readonly reply: IdempotentReply } | null;
+  /** On a replay's entry: the request id of the first request with the key. */
+  readonly replayOf?: string | null;
 }
 
 export interface AuditRecord extends AuditEntry {
   readonly id: number;
+  readonly replayOf: string | null;
+}
+
+/** The reply of a request with an `Idempotency-Key`, as its retries are answered. */
+export interface IdempotentReply {
+  readonly status: number;
+  /** The error code of a refused reply (its body says it too), for the replay's audit entry. */
+  readonly error: string | null;
+  readonly body: string;
+  readonly location: string | null;
+}
+
+/** A request's claim of an `Idempotency-Key` of its API key, made before the back-end is called. */
+export interface IdempotencyClaim {
+  readonly keyId: string;
+  readonly key: string;
+  /** What the request asks (method, path, confirmation, body): a retry must ask the same. */
+  readonly fingerprint: string;
+  readonly requestId: string;
+  /** Wall-clock epoch ms. */
+  readonly now: number;
+  /** The end of the key's window. */
+  readonly expiresAt: number;
+  /** Until when the claim, unless completed, counts as a request in progress. */
+  readonly leaseUntil: number;
+}
+
+/** The key as another request with it finds it. */
+export interface IdempotencyRecord {
+  readonly fingerprint: string;
+  readonly requestId: string;
+  /** `pending` until the first request's outcome is committed. */
+  readonly state: 'pending' | 'done';
+  /** `null` while pending. */
+  readonly reply: IdempotentReply | null;
+  readonly expiresAt: number;
+  readonly leaseUntil: number;
+}
+
+/** `claimed`: this request won the key (it alone calls the back-end). */
+export type ClaimOutcome =
+  { readonly claimed: true } | { readonly claimed: false; readonly record: IdempotencyRecord };
+
+export interface IdempotencyStore {
+  /**
+   * Claims the key with an insert only one request can win, on every instance sharing the store;
+   * a key whose window and lease have both passed is claimed afresh. Otherwise the record found.
+   * The claim is committed when this resolves. Its completion is written by `AuditSink.append`
+   * with the request's audit entry (`AuditEntry.idempotency`).
+   */
+  claim(claim: IdempotencyClaim): Promise<ClaimOutcome>;
+  /** Removes at most `limit` keys whose window and lease both ended before `before`. */
+  prune(before: number, limit: number): Promise<number>;
 }
 
 /**
@@ -475,6 +535,7 @@ export interface Store {
   readonly adminTokens: AdminTokenStore;
   readonly audit: AuditStore;
   readonly actions: ActionStore;
+  readonly idempotency: IdempotencyStore;
   readonly operatorLog: OperatorLogStore;
   readonly changes: ChangeFeed;
   migrationStatus(): Promise<MigrationStatus>;

@@ -16,5 +16,6 @@ export const auditEntry = (n: number, overrides: Partial<AuditEntry> = {}): Audi
   upstreamStatus: 200,
   upstreamDetail: null,
   taskRef: `task-${n}`,
+  replayOf: null,
   ...overrides,
 });

@@ -36,7 +36,7 @@ class EndlessAudit {
         // One store page at a time, as the SQL store reads them.
         if (n % 1_000 === 1) await new Promise((resolve) => setImmediate(resolve));
         this.produced = n;
-        yield { id: n, ...auditEntry(n, { at: 20_000_000 - n }) };
+        yield { id: n, replayOf: null, ...auditEntry(n, { at: 20_000_000 - n }) };
       }
     } finally {
       this.closed = true;

@@ -5,6 +5,7 @@ import type { HTTPMethods, LightMyRequestResponse, RouteOptions } from 'fastify'
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PowerRoute } from '../../src/http/power-pipeline.js';
+import { requestFingerprint } from '../../src/services/idempotency-guard.js';
 import type { SqliteStore } from '../../src/store/sqlite/open-sqlite.js';
 import { POSTGRES_REDIS } from '../helpers/backends.js';
 import { bearer, expectError } from '../helpers/expect-http.js';
@@ -102,6 +103,7 @@ describe('the OpenAPI document', () => {
   let slowKey: string;
   let blocker: BetterSqlite3.Database;
   let power: string;
+  let powerId: string;
   let read: string;
   /** Power keys of cus_a on `auditBroken` and `busy`, made while their store still took writes. */
   const failingKeys = new Map<TestService, string>();
@@ -123,7 +125,7 @@ describe('the OpenAPI document', () => {
     await main.addGame('srv_broken', 'cus_a', 'sim', 'fail-srv');
     await main.addVps('vps_unreadable', 'cus_a', 'sim', 'fail-state');
     await main.addGame('srv_unreadable', 'cus_a', 'sim', 'fail-state');
-    power = (await main.createKey('cus_a')).key;
+    ({ key: power, id: powerId } = await main.createKey('cus_a'));
     read = (await main.createKey('cus_a', { scope: 'read' })).key;
 
     limited = await startWithCustomers({
@@ -453,6 +455,7 @@ describe('the OpenAPI document', () => {
       path: string,
       key: string | undefined,
       body?: { type: string; payload: string },
+      idempotencyKey?: string,
     ) =>
       answer(
         await service.inject({
@@ -461,6 +464,7 @@ describe('the OpenAPI document', () => {
           headers: {
             ...(key === undefined ? {} : bearer(key)),
             ...(body === undefined ? {} : { 'content-type': body.type }),
+            ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
           },
           ...(body === undefined ? {} : { payload: body.payload }),
         }),
@@ -484,6 +488,33 @@ describe('the OpenAPI document', () => {
     );
     answers.push(await post(main, url(own), power, { type: 'text/plain', payload: 'force=true' }));
     answers.push(await post(main, `${url(broken)}${confirm}`, power));
+
+    // Idempotency-Key: malformed (400), a replay (200), reused for another request (422), in
+    // use by a running request or ended without an outcome (409, claims made in the store).
+    answers.push(await post(main, `${url(own)}${confirm}`, power, undefined, 'not a token'));
+    answers.push(await post(main, `${url(own)}${confirm}`, power, undefined, '""'));
+    const idem = `"${family.name}-${action}-${Date.now()}"`;
+    answers.push(await post(main, `${url(own)}${confirm}`, power, undefined, idem));
+    answers.push(await post(main, `${url(own)}${confirm}`, power, undefined, idem));
+    const other = { type: 'application/json', payload: '{"other":true}' };
+    answers.push(await post(main, `${url(own)}${confirm}`, power, other, idem));
+    const now = Date.now();
+    for (const [name, leaseUntil] of [
+      ['running', now + 60_000],
+      ['lost', now - 1],
+    ] as const) {
+      const claimed = `${family.name}-${action}-${name}-${now}`;
+      await main.store.idempotency.claim({
+        keyId: powerId,
+        key: claimed,
+        fingerprint: requestFingerprint(url(own), confirm !== '', undefined),
+        requestId: `claim-${name}`,
+        now: now - 2,
+        expiresAt: now + 60_000,
+        leaseUntil,
+      });
+      answers.push(await post(main, `${url(own)}${confirm}`, power, undefined, claimed));
+    }
 
     const once = (await limited.createKey('cus_a')).key;
     await post(limited, url(own), once);
@@ -590,9 +621,16 @@ describe('the OpenAPI document', () => {
             });
           }
           for (const [name, header] of Object.entries(response.headers ?? {})) {
-            const allowed = (
-              (header as OpenAPIV3_1.HeaderObject).schema as OpenAPIV3_1.SchemaObject
-            ).enum as unknown[] | undefined;
+            const schema = (header as OpenAPIV3_1.HeaderObject).schema as Record<string, unknown>;
+            const allowed = schema.enum as unknown[] | undefined;
+            if (schema['x-sent-on'] !== undefined) {
+              // Sent on some answers of the status only (a replay): on one at least.
+              const sent = received.filter((res) => res.headers[name.toLowerCase()] !== undefined);
+              expect(sent.length, `${label} ${status} ${name}`).toBeGreaterThan(0);
+              if (allowed !== undefined)
+                for (const res of sent) expect(allowed).toContain(res.headers[name.toLowerCase()]);
+              continue;
+            }
             for (const res of received) {
               const sent = res.headers[name.toLowerCase()];
               expect(sent, `${label} ${status} ${name}`).toBeDefined();

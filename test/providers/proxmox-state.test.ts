@@ -46,6 +46,8 @@ describe('the Proxmox VE adapter reads guest state and follows tasks', () => {
       read: true,
       state: 'running',
       detail: 'status running, qmpstatus running',
+      // `uptime` 3605 s: how long it has run, which tells a restart happened.
+      uptimeMs: 3_605_000,
     });
     expect(fake.requests.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([
       ['GET', '/api2/json/nodes/pve1/qemu/100/status/current', AUTH],
@@ -130,6 +132,8 @@ describe('the Proxmox VE adapter reads guest state and follows tasks', () => {
       read: true,
       state,
       detail,
+      // A running guest tells its uptime; a stopped one has none to tell.
+      ...(status === 'running' ? { uptimeMs: 3_605_000 } : {}),
     });
   });
 

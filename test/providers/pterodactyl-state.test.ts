@@ -56,6 +56,7 @@ describe('the Pterodactyl / Pelican adapter reads server state', () => {
       read: true,
       state: 'stopped',
       detail: 'current_state offline',
+      uptimeMs: 0,
     });
     expect(
       fake.requests.map((r) => [r.method, r.url, r.headers.authorization, r.headers.accept]),

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreConflictError, StoreReferenceError } from '../../src/store/errors.js';
-import type { NewApiKey, Store } from '../../src/store/store.js';
+import { auditBatchId } from '../../src/store/audit-batch.js';
+import type { IdempotencyClaim, NewApiKey, Store } from '../../src/store/store.js';
 import { auditEntry } from '../helpers/audit-entries.js';
 import { LATEST_VERSION } from '../../src/store/migrations/index.js';
 
@@ -473,6 +474,95 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       } finally {
         await other.close();
       }
+    });
+
+    it('claims an Idempotency-Key once, completes it with the audit entry, and forgets it after its window', async () => {
+      const claim = (requestId: string, overrides: Partial<IdempotencyClaim> = {}) =>
+        store.idempotency.claim({
+          keyId: 'key_a',
+          key: 'k-1',
+          fingerprint: 'f-1',
+          requestId,
+          now: 1_000,
+          expiresAt: 2_000,
+          leaseUntil: 1_500,
+          ...overrides,
+        });
+      const other = await harness.openOther();
+      try {
+        // Many claimants at once, over two connections: one wins.
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, (_, n) =>
+            n % 2 === 0
+              ? claim(`req-${n}`)
+              : other.idempotency.claim({
+                  keyId: 'key_a',
+                  key: 'k-1',
+                  fingerprint: 'f-1',
+                  requestId: `req-${n}`,
+                  now: 1_000,
+                  expiresAt: 2_000,
+                  leaseUntil: 1_500,
+                }),
+          ),
+        );
+        expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
+      const pending = await claim('req-x', { now: 1_100 });
+      expect(pending).toMatchObject({ claimed: false, record: { state: 'pending', reply: null } });
+      const winner = pending.claimed ? '' : pending.record.requestId;
+      // Another API key's key of the same name is its own.
+      expect(await claim('req-y', { keyId: 'key_b' })).toEqual({ claimed: true });
+
+      // Completed in the audit batch, with a fenced batch name as PostgreSQL's writer sends it.
+      const reply = { status: 200, error: null, body: '{"ok":true}', location: '/x/actions/act_1' };
+      await store.audit.append(
+        [entry(50, { requestId: winner, actionId: 'act_1', idempotency: { key: 'k-1', reply } })],
+        undefined,
+        auditBatchId(),
+      );
+      const done = await claim('req-z', { now: 1_200 });
+      expect(done).toEqual({
+        claimed: false,
+        record: {
+          fingerprint: 'f-1',
+          requestId: winner,
+          state: 'done',
+          reply,
+          expiresAt: 2_000,
+          leaseUntil: 0,
+        },
+      });
+      await store.audit.append([entry(51, { replayOf: winner })]);
+      expect((await store.audit.list({ requestId: 'req-51', limit: 1 }))[0]?.replayOf).toBe(winner);
+
+      // After the window the key is claimed afresh; pruning removes only what has expired.
+      expect(await claim('req-later', { now: 2_000, expiresAt: 3_000, leaseUntil: 2_500 })).toEqual(
+        { claimed: true },
+      );
+      expect(await store.idempotency.prune(2_001, 10)).toBe(1); // key_b's
+      expect(await store.idempotency.prune(3_001, 10)).toBe(1);
+      expect(await claim('req-again', { now: 4_000, expiresAt: 5_000 })).toEqual({ claimed: true });
+    });
+
+    it('prunes expired Idempotency-Keys in bounded batches', async () => {
+      for (let n = 0; n < 5; n += 1) {
+        await store.idempotency.claim({
+          keyId: 'key_a',
+          key: `k-${n}`,
+          fingerprint: 'f',
+          requestId: `r-${n}`,
+          now: 0,
+          expiresAt: 100 + n,
+          leaseUntil: 50,
+        });
+      }
+      expect(await store.idempotency.prune(103, 2)).toBe(2);
+      expect(await store.idempotency.prune(103, 2)).toBe(1);
+      expect(await store.idempotency.prune(103, 2)).toBe(0);
+      expect(await store.idempotency.prune(1_000, 10)).toBe(2);
     });
 
     it('keeps every value of a batch exactly, whatever its characters, in one or many rows', async () => {

@@ -64,6 +64,18 @@ export interface CallOptions {
   /** Sent as `X-Request-Id`: the id of the call in heo-power's logs and audit records. */
   readonly requestId?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Sent as `Idempotency-Key` (a quoted string): a retry with the same key gets the first
+   * call's answer and never acts twice. 1 to 255 printable ASCII characters.
+   */
+  readonly idempotencyKey?: string;
+  /**
+   * How many times to try again after a network failure, a 503, or a 409 `idempotency_key_in_use`
+   * (after its `Retry-After`); default 0. With retries and no `idempotencyKey`, the call makes
+   * one key of its own (a random UUID) and sends it with every try, so a retry can never start
+   * the action twice.
+   */
+  readonly retries?: number;
 }
 
 export interface ConfirmedCallOptions extends CallOptions {
@@ -202,6 +214,15 @@ const isEnvelope = (value: unknown): value is { error: ErrorCode; message: strin
   typeof (value as { error?: unknown }).error === 'string' &&
   typeof (value as { message?: unknown }).message === 'string';
 
+/** A Structured Field string (RFC 8941): quotes and backslashes escaped. */
+const quoted = (key: string): string => `"${key.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+/** What a retry with the same `Idempotency-Key` may help with: never a refusal of the request. */
+const retryable = (error: unknown): boolean => {
+  if (!(error instanceof HeoApiError)) return error instanceof TypeError; // fetch: network failure
+  return error.status === 503 || error.code === 'idempotency_key_in_use';
+};
+
 const parse = (text: string): unknown => {
   try {
     return JSON.parse(text) as unknown;
@@ -247,17 +268,38 @@ export const createHeoClient = (options: HeoClientOptions = {}): HeoClient => {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
 
+  /** A power POST, retried as the caller asked, every attempt under one `Idempotency-Key`. */
+  const send = async (
+    path: string,
+    query: URLSearchParams,
+    call: ConfirmedCallOptions,
+  ): Promise<{ readonly body: unknown; readonly headers: Headers }> => {
+    const retries = Math.max(0, Math.floor(call.retries ?? 0));
+    const key = call.idempotencyKey ?? (retries > 0 ? globalThis.crypto.randomUUID() : undefined);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await request('POST', path, query, call, key);
+      } catch (error) {
+        if (attempt >= retries || call.signal?.aborted === true || !retryable(error)) throw error;
+        const wait = error instanceof HeoApiError ? (error.retryAfter ?? 1) : 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 30) * 1_000));
+      }
+    }
+  };
+
   const request = async (
     method: 'GET' | 'POST',
     path: string,
     query: URLSearchParams,
     call: CallOptions,
+    key?: string,
   ): Promise<{ readonly body: unknown; readonly headers: Headers }> => {
     const headers: Record<string, string> = {
       authorization: `Bearer ${apiKey}`,
       accept: 'application/json',
     };
     if (call.requestId !== undefined) headers['x-request-id'] = call.requestId;
+    if (key !== undefined) headers['idempotency-key'] = quoted(key);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = call.signal === undefined ? timeout : AbortSignal.any([call.signal, timeout]);
     const search = query.toString();
@@ -296,7 +338,7 @@ export const createHeoClient = (options: HeoClientOptions = {}): HeoClient => {
     call: ConfirmedCallOptions = {},
   ): Promise<Accepted<T, F>> => {
     const query = new URLSearchParams(call.force === true ? { force: 'true' } : {});
-    const { body, headers } = await request('POST', at(family, id, action), query, call);
+    const { body, headers } = await send(at(family, id, action), query, call);
     const handle = handleOf(family, headers.get('location'));
     return Object.defineProperty(body as object, 'handle', {
       value: handle,

@@ -42,6 +42,34 @@ describe('heo-power-client', () => {
     await Promise.all([service.close(), limited.close()]);
   });
 
+  it('sends idempotencyKey as a quoted Idempotency-Key, and makes one per call for retries', async () => {
+    const sent: (string | null)[] = [];
+    let lose = 1;
+    const flaky = createHeoClient({
+      baseUrl,
+      apiKey: (await service.createKey('cus_a')).key,
+      fetch: async (input, init) => {
+        sent.push(new Headers(init?.headers).get('idempotency-key'));
+        const res = await fetch(input, init);
+        // The first answer is lost on its way back: the action was taken all the same.
+        if (lose-- > 0) throw new TypeError('fetch failed');
+        return res;
+      },
+    });
+    expect(await flaky.vps.stop('vps_123', { retries: 2 })).toMatchObject({ action: 'stop' });
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^"[0-9a-f-]{36}"$/);
+    expect(sent[1]).toBe(sent[0]);
+    await service.container.audit.flush();
+    const [replay] = await service.store.audit.list({ limit: 1 });
+    expect(replay?.replayOf).not.toBeNull();
+
+    sent.length = 0;
+    await flaky.vps.start('vps_123', { idempotencyKey: 'my "key"' });
+    await flaky.vps.start('vps_123');
+    expect(sent).toEqual(['"my \\"key\\""', null]);
+  });
+
   it('sends every action and resolves to its body', async () => {
     expect(await client.vps.start('vps_123')).toEqual({
       success: true,

@@ -31,7 +31,9 @@ export const ERROR_SCHEMA_NAMES: Readonly<Record<number, string>> = {
   405: 'MethodNotAllowedError',
   408: 'RequestTimeoutError',
   413: 'PayloadTooLargeError',
+  409: 'ConflictError',
   415: 'UnsupportedMediaTypeError',
+  422: 'UnprocessableContentError',
   429: 'TooManyRequestsError',
   431: 'HeadersTooLargeError',
   500: 'InternalServerError',
@@ -113,7 +115,7 @@ const ERROR_HEADERS: Readonly<
       minimum: 1,
       description:
         'Seconds to wait before trying again: on 429, until the key (or the client address) may ' +
-        'make requests again; on 503, always 1.',
+        'make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1.',
       examples: [Number(value)],
     }),
   },

@@ -18,6 +18,7 @@ import {
   requestHeaders,
   requestIdHeader,
 } from './common.js';
+import { IdempotencyKeyProblems } from '../../domain/idempotency-key.js';
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
@@ -143,8 +144,50 @@ const success = (family: PowerFamily, action: PowerAction): JsonSchema => ({
       examples: [`${family.basePath}/${family.exampleId}/actions/act_4mXq8TzR2bVnL0cJ7wYe`],
     },
     ...rateLimitHeaders,
+    ...replayedHeader,
   },
 });
+
+const replayedHeader: Readonly<Record<string, JsonSchema>> = {
+  'Idempotent-Replayed': {
+    type: 'string',
+    enum: ['true'],
+    // Not on every answer of its status: the document's tests check it on replays.
+    'x-sent-on': 'replays',
+    description:
+      'Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the ' +
+      "status, body and `Location` are the first request's, and the back-end was not called again.",
+  },
+};
+
+/** `Retry-After` comes with `idempotency_key_in_use` only: waiting does not help the other 409. */
+const sentOnInUse = (response: JsonSchema): JsonSchema => {
+  const headers = response.headers as Record<string, Record<string, unknown>>;
+  const retryAfter = headers['Retry-After'];
+  if (retryAfter !== undefined) retryAfter['x-sent-on'] = 'idempotency_key_in_use';
+  return response;
+};
+
+/** The power routes' request headers: the shared ones and `Idempotency-Key`. */
+const powerHeaders: JsonSchema = {
+  ...requestHeaders,
+  properties: {
+    ...(requestHeaders.properties as Readonly<Record<string, unknown>>),
+    'idempotency-key': {
+      type: 'string',
+      description:
+        'Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. ' +
+        'A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 ' +
+        'printable ASCII characters; anything else is answered 400. Keys belong to the API key ' +
+        'that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with ' +
+        'the same key and the same request (path, confirmation, body) gets the first answer ' +
+        'again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; ' +
+        'while the first is running it is answered 409 with `Retry-After`; the same key on a ' +
+        'different request is answered 422. Refusals before the back-end is called (400, 401, ' +
+        '403, 429) are not remembered.',
+    },
+  },
+};
 
 const badRequestCases = (family: PowerFamily, action: PowerAction): ErrorCase[] => [
   ...(family.confirm.has(action)
@@ -160,6 +203,16 @@ const badRequestCases = (family: PowerFamily, action: PowerAction): ErrorCase[] 
     name: 'invalid_json',
     summary: 'The body is not valid JSON',
     error: Errors.invalidJson(),
+  },
+  {
+    name: 'invalid_idempotency_key',
+    summary: 'The Idempotency-Key is neither a quoted string nor a token',
+    error: Errors.invalidIdempotencyKey(IdempotencyKeyProblems.shape),
+  },
+  {
+    name: 'idempotency_key_length',
+    summary: 'The Idempotency-Key is empty or longer than 255 characters',
+    error: Errors.invalidIdempotencyKey(IdempotencyKeyProblems.length),
   },
 ];
 
@@ -181,7 +234,7 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
     security: [{ [BEARER_AUTH]: [] }],
     params: params(family),
     ...(confirm ? { querystring: forceQuery(action) } : {}),
-    headers: requestHeaders,
+    headers: powerHeaders,
     body: body(family, action),
     response: {
       200: success(family, action),
@@ -209,6 +262,40 @@ export const powerRouteSchema = (family: PowerFamily, action: PowerAction): Fast
             name: 'insufficient_scope',
             summary: 'A read key asks for a power action',
             error: Errors.insufficientScope(),
+          },
+        ],
+        { rateLimited: true },
+      ),
+      409: sentOnInUse(
+        errorResponse(
+          'The `Idempotency-Key` belongs to a request that is still running (try again after ' +
+            '`Retry-After`), or to one that ended without its outcome being recorded (its instance ' +
+            'stopped, or the store failed as the outcome was written): the back-end may or may not ' +
+            "have taken the action, and it is never sent again with this key. Check the machine's " +
+            'actions and state before a new request with a new key.',
+          [
+            {
+              name: 'idempotency_key_in_use',
+              summary: 'The first request with this key is still running',
+              error: Errors.idempotencyKeyInUse(),
+            },
+            {
+              name: 'idempotency_key_outcome_unknown',
+              summary: 'The first request with this key ended without a recorded outcome',
+              error: Errors.idempotencyOutcomeUnknown(),
+            },
+          ],
+          { rateLimited: true },
+        ),
+      ),
+      422: errorResponse(
+        'The `Idempotency-Key` was used with this API key for a different request (another ' +
+          'machine, action, confirmation or body); nothing was done.',
+        [
+          {
+            name: 'idempotency_key_reused',
+            summary: 'The key was used for a different request',
+            error: Errors.idempotencyKeyReused(),
           },
         ],
         { rateLimited: true },

@@ -7,6 +7,7 @@ import * as auditIndexes from './0005-audit-indexes.js';
 import * as actions from './0006-actions.js';
 import * as adminTokens from './0007-admin-tokens.js';
 import * as actionFollow from './0008-action-follow.js';
+import * as idempotencyKeys from './0009-idempotency-keys.js';
 
 export interface Migration {
   readonly version: number;
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: '0006-actions', up: actions.up },
   { version: 7, name: '0007-admin-tokens', up: adminTokens.up },
   { version: 8, name: '0008-action-follow', up: actionFollow.up },
+  { version: 9, name: '0009-idempotency-keys', up: idempotencyKeys.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

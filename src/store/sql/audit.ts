@@ -6,6 +6,12 @@ import {
   INSERT_ACTION_COLUMNS,
   INSERT_ACTION_ROW,
 } from './actions.js';
+import {
+  COMPLETE_IDEMPOTENCY_COLUMNS,
+  COMPLETE_IDEMPOTENCY_ROW,
+  completionColumns,
+  completionRowsOf,
+} from './idempotency.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -35,6 +41,7 @@ const AUDIT_COLUMNS = [
   'upstream_status',
   'upstream_detail',
   'task_ref',
+  'replay_of',
 ] as const;
 
 /** The database type of each column, for the column arrays of PostgreSQL's batch insert. */
@@ -53,6 +60,7 @@ const AUDIT_COLUMN_TYPES: Readonly<Record<(typeof AUDIT_COLUMNS)[number], string
   upstream_status: 'integer',
   upstream_detail: 'text',
   task_ref: 'text',
+  replay_of: 'text',
 };
 
 /** One row's INSERT (SQLite steps it per row, in one transaction). */
@@ -73,9 +81,19 @@ const INSERT_AUDIT_COLUMNS = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}
 const FENCE_ROW = 'INSERT INTO audit_fences (batch) VALUES (?)';
 /** With the batch's action rows (`0005-actions`), in the same statement and so the same commit. */
 const WITH_ACTIONS = `acted AS (${INSERT_ACTION_COLUMNS})`;
-const INSERT_WITH_ACTIONS = `WITH ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
-const INSERT_FENCED = `WITH fence AS (${FENCE_ROW}), ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
-const INSERT_FENCED_PRUNING = `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
+/**
+ * A batch with requests that claimed an `Idempotency-Key` also completes their claims, in the
+ * same statement: a reply that was sent can always be replayed. Batches without one (requests
+ * without the header) run the statement they always ran.
+ */
+const WITH_COMPLETIONS = `completed AS (${COMPLETE_IDEMPOTENCY_COLUMNS}), ${WITH_ACTIONS}`;
+const statements = (actions: string) => ({
+  plain: `WITH ${actions} ${INSERT_AUDIT_COLUMNS}`,
+  fenced: `WITH fence AS (${FENCE_ROW}), ${actions} ${INSERT_AUDIT_COLUMNS}`,
+  fencedPruning: `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${actions} ${INSERT_AUDIT_COLUMNS}`,
+});
+const WITHOUT_KEYS = statements(WITH_ACTIONS);
+const WITH_KEYS = statements(WITH_COMPLETIONS);
 const FENCE_BATCHES =
   'INSERT INTO audit_fences (batch) SELECT unnest(?::text[]) ON CONFLICT (batch) DO NOTHING';
 const FENCE_LIFETIME_MS = 60 * 60 * 1000;
@@ -119,6 +137,7 @@ export const auditParams = (e: AuditEntry): SqlValue[] => [
   e.upstreamStatus,
   e.upstreamDetail,
   e.taskRef,
+  e.replayOf ?? null,
 ];
 
 const toRecord = (row: SqlRow): AuditRecord => ({
@@ -137,6 +156,7 @@ const toRecord = (row: SqlRow): AuditRecord => ({
   upstreamStatus: numOrNull(row.upstream_status),
   upstreamDetail: strOrNull(row.upstream_detail),
   taskRef: strOrNull(row.task_ref),
+  replayOf: strOrNull(row.replay_of),
 });
 
 /** Thrown inside the probe's transaction so that it rolls back. */
@@ -153,6 +173,7 @@ const PROBE_ROW: readonly SqlValue[] = [
   'readiness-probe',
   'start',
   0,
+  null,
   null,
   null,
   null,
@@ -177,33 +198,39 @@ export class SqlAuditStore implements AuditStore {
     if (entries.length === 0) return;
     const rows = entries.map(auditParams);
     const actions = actionRowsOf(entries);
+    const completions = completionRowsOf(entries);
     if (this.db.capabilities.batchInsert === 'per-row') {
       // SQLite: a statement never outlives the decision to give it up, so no fence is needed.
-      if (actions.length === 0) await this.db.runBatch(INSERT_AUDIT_ROW, rows);
-      else
+      if (actions.length === 0 && completions.length === 0) {
+        await this.db.runBatch(INSERT_AUDIT_ROW, rows);
+      } else {
         await this.db.runBatches([
           { sql: INSERT_AUDIT_ROW, rows },
           { sql: INSERT_ACTION_ROW, rows: actions },
+          { sql: COMPLETE_IDEMPOTENCY_ROW, rows: completions },
         ]);
+      }
       return;
     }
+    const sql = completions.length === 0 ? WITHOUT_KEYS : WITH_KEYS;
     const columns = [
+      ...(completions.length === 0 ? [] : completionColumns(completions)),
       ...actionColumns(actions),
       ...AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
     ];
     // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
     if (batch === undefined) {
-      await this.db.run(INSERT_WITH_ACTIONS, columns, signal);
+      await this.db.run(sql.plain, columns, signal);
       return;
     }
     const now = Date.now();
     if (now - this.#prunedAt < PRUNE_EVERY_MS) {
-      await this.db.run(INSERT_FENCED, [batch, ...columns], signal);
+      await this.db.run(sql.fenced, [batch, ...columns], signal);
       return;
     }
     this.#prunedAt = now;
     await this.db.run(
-      INSERT_FENCED_PRUNING,
+      sql.fencedPruning,
       [batchTime(now - FENCE_LIFETIME_MS), batch, ...columns],
       signal,
     );

@@ -4,6 +4,7 @@ import { SqlAdminTokenStore } from './admin-tokens.js';
 import { SqlAuditStore } from './audit.js';
 import { bumpConfigVersion, type ChangeSignal } from './change-signal.js';
 import type { SqlExecutor } from './executor.js';
+import { SqlIdempotencyStore } from './idempotency.js';
 import { SqlKeyStore } from './keys.js';
 import { applyMigrations, type ExclusiveMigration, readMigrationStatus } from './migrator.js';
 import { SqlOperatorLogStore } from './operator-log.js';
@@ -41,6 +42,7 @@ export const createSqlStore = (parts: SqlStoreParts): Store => {
     adminTokens: new SqlAdminTokenStore(db),
     audit: new SqlAuditStore(db),
     actions: new SqlActionStore(db),
+    idempotency: new SqlIdempotencyStore(db),
     operatorLog: new SqlOperatorLogStore(db),
     changes: parts.changes,
     migrationStatus: (): Promise<MigrationStatus> => readMigrationStatus(db),

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
 import { actionRowsOf, auditParams } from '../sql/audit.js';
+import { completionRowsOf } from '../sql/idempotency.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -76,6 +77,7 @@ export class FsyncAuditStore implements AuditStore {
       id,
       rows: entries.map(auditParams),
       actions: actionRowsOf(entries),
+      completions: completionRowsOf(entries),
     };
     this.#worker.postMessage(message);
     return done;

@@ -405,6 +405,17 @@ export interface components {
             /** @description A human-readable explanation. */
             message: string;
         };
+        ConflictError: {
+            /** @enum {boolean} */
+            success: false;
+            /**
+             * @description A stable, machine-readable code.
+             * @enum {string}
+             */
+            error: "idempotency_key_in_use" | "idempotency_key_outcome_unknown";
+            /** @description A human-readable explanation. */
+            message: string;
+        };
         ForbiddenError: {
             /** @enum {boolean} */
             success: false;
@@ -603,6 +614,17 @@ export interface components {
              * @enum {string}
              */
             error: "unauthorized";
+            /** @description A human-readable explanation. */
+            message: string;
+        };
+        UnprocessableContentError: {
+            /** @enum {boolean} */
+            success: false;
+            /**
+             * @description A stable, machine-readable code.
+             * @enum {string}
+             */
+            error: "idempotency_key_reused";
             /** @description A human-readable explanation. */
             message: string;
         };
@@ -835,7 +857,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -871,7 +893,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -885,6 +907,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -917,6 +941,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1015,6 +1041,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1053,6 +1100,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1066,7 +1132,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1117,7 +1183,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1133,6 +1199,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1165,6 +1233,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1263,6 +1333,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1301,6 +1392,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1314,7 +1424,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1365,7 +1475,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1384,6 +1494,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1422,6 +1534,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1520,6 +1634,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1558,6 +1693,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1571,7 +1725,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1622,7 +1776,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1638,6 +1792,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1670,6 +1826,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1768,6 +1926,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -1806,6 +1985,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -1819,7 +2017,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1870,7 +2068,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1886,6 +2084,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -1918,6 +2118,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2016,6 +2218,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -2054,6 +2277,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -2067,7 +2309,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2118,7 +2360,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2134,6 +2376,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -2166,6 +2410,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2264,6 +2510,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -2302,6 +2569,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -2315,7 +2601,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2366,7 +2652,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2385,6 +2671,8 @@ export interface operations {
             header?: {
                 /** @description Optional, e.g. `client-trace-0001`: 1 to 128 letters, digits, `.`, `_`, `:` or `-`, used as the id of the request in our logs and audit records and echoed. Any other value is ignored and an id is generated. */
                 "x-request-id"?: string;
+                /** @description Optional, e.g. `"7f4c1a52-3a5e-4e0b-9a43-2f1d8c5b6e10"`: makes the request safe to retry. A Structured Field string (RFC 8941, in double quotes) or a bare token, of 1 to 255 printable ASCII characters; anything else is answered 400. Keys belong to the API key that sends them and are remembered for 24 hours (`HEO_IDEMPOTENCY_TTL`). A retry with the same key and the same request (path, confirmation, body) gets the first answer again, marked `Idempotent-Replayed: true`, and never calls the back-end a second time; while the first is running it is answered 409 with `Retry-After`; the same key on a different request is answered 422. Refusals before the back-end is called (400, 401, 403, 429) are not remembered. */
+                "idempotency-key"?: string;
             };
             path: {
                 /**
@@ -2423,6 +2711,8 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
+                    /** @description Sent on the answer to a retry with the `Idempotency-Key` of a request that ended: the status, body and `Location` are the first request's, and the back-end was not called again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2521,6 +2811,27 @@ export interface operations {
                     "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
+            /** @description The `Idempotency-Key` belongs to a request that is still running (try again after `Retry-After`), or to one that ended without its outcome being recorded (its instance stopped, or the store failed as the outcome was written): the back-end may or may not have taken the action, and it is never sent again with this key. Check the machine's actions and state before a new request with a new key. */
+            409: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
             /** @description The body is larger than 16384 bytes. */
             413: {
                 headers: {
@@ -2559,6 +2870,25 @@ export interface operations {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
+            /** @description The `Idempotency-Key` was used with this API key for a different request (another machine, action, confirmation or body); nothing was done. */
+            422: {
+                headers: {
+                    /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
+                    "X-Request-Id"?: string;
+                    /** @description Requests this key may make per window. Sent on every authenticated response. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    /** @description The policy: `<limit>;w=<window seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
+                };
+            };
             /** @description The key is over its limit (refused requests count against it), or the client address has used up its budget of failed authentications (answered before any key is looked at, so without the `RateLimit-*` headers). `Retry-After` says when the window ends. */
             429: {
                 headers: {
@@ -2572,7 +2902,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2623,7 +2953,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2714,7 +3044,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2746,7 +3076,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2862,7 +3192,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2894,7 +3224,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3007,7 +3337,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3039,7 +3369,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3131,7 +3461,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3182,7 +3512,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3273,7 +3603,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3305,7 +3635,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3421,7 +3751,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3453,7 +3783,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3566,7 +3896,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3598,7 +3928,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3690,7 +4020,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description The policy: `<limit>;w=<window seconds>`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3741,7 +4071,7 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 503, always 1. */
+                    /** @description Seconds to wait before trying again: on 429, until the key (or the client address) may make requests again; on 409 (an `Idempotency-Key` in use) and 503, always 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
