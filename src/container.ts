@@ -22,6 +22,9 @@ import { AdminTokenService } from './services/admin-token-service.js';
 import { ActionSender } from './services/action-sender.js';
 import { ActionFollower } from './services/action-follower.js';
 import { PollBudget } from './services/poll-budget.js';
+import { WebhookClient } from './services/webhook-client.js';
+import { WebhookDeliverer } from './services/webhook-deliverer.js';
+import { WebhookService } from './services/webhook-service.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -60,6 +63,10 @@ export interface Container {
   readonly pruner: AuditPruner | null;
   /** Follows accepted actions to their end; `null` when `HEO_FOLLOW_ACTIONS=false` or not serving. */
   readonly follower: ActionFollower | null;
+  /** Webhook endpoints as operators manage them. */
+  readonly webhooks: WebhookService;
+  /** Delivers queued webhook events; `null` when `HEO_WEBHOOKS_DELIVER=false` or not serving. */
+  readonly deliverer: WebhookDeliverer | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -73,6 +80,11 @@ export interface ContainerOverrides {
    * rate limiter (Redis) nor a connection listening for configuration changes. Default `true`.
    */
   readonly serving?: boolean;
+  /**
+   * Certificates webhook receivers are verified against instead of Node's CAs: for tests, which
+   * cannot set `NODE_EXTRA_CA_CERTS` once their process runs.
+   */
+  readonly webhookCa?: readonly string[];
 }
 
 /**
@@ -216,6 +228,28 @@ export const createContainer = async (
           deadlineMs: config.followDeadlineMs,
         });
   follower?.start();
+  const webhookClient = new WebhookClient({
+    timeoutMs: config.webhooksTimeoutMs,
+    allowPrivateAddresses: config.webhooksAllowPrivateAddresses,
+    ...(overrides.webhookCa === undefined ? {} : { ca: overrides.webhookCa }),
+  });
+  metrics?.watchWebhookQueue(() => store.webhooks.stats());
+  const deliverer =
+    serving && config.webhooksDeliver
+      ? new WebhookDeliverer({
+          store: store.webhooks,
+          secrets,
+          client: webhookClient,
+          logger,
+          ...(metrics === null ? {} : { observer: metrics }),
+          leaseMs: config.webhooksLeaseMs,
+          pollMs: config.webhooksPollMs,
+          concurrency: config.webhooksConcurrency,
+          retryScheduleMs: config.webhooksRetryScheduleMs,
+          disableAfterMs: config.webhooksDisableAfterMs,
+        })
+      : null;
+  deliverer?.start();
 
   return {
     config,
@@ -238,9 +272,13 @@ export const createContainer = async (
     metrics,
     pruner,
     follower,
+    webhooks: new WebhookService(store, secrets, webhookClient),
+    deliverer,
     close: async () => {
       await pruner?.close();
       await follower?.close();
+      await deliverer?.close();
+      await webhookClient.close();
       await followCalls?.close();
       await audit.flush();
       await authenticator.close();

@@ -427,7 +427,11 @@ export class PowerPipeline {
     if (refusal !== null) return this.#refused(passage, refusal);
     const { route, resourceId } = passage.request;
     const actionId = newActionId();
-    const entry = this.#entry(passage, 200, null, actionId);
+    const accepted = this.#entry(passage, 200, null, actionId);
+    // Customers without a webhook endpoint cost the batch nothing more.
+    const entry = this.#caches.mayHaveWebhooks(accepted.customerId)
+      ? { ...accepted, webhooks: true }
+      : accepted;
     // The published body stays as it is; the handle to follow the action is in `Location`.
     const location = ['location', `${route.family.basePath}/${resourceId}/actions/${actionId}`];
     return this.#audit.record(entry).then(

@@ -4,6 +4,8 @@ import type {
   ApiKeyRecord,
   ProviderRecord,
   ResourceRecord,
+  WebhookDelivery,
+  WebhookEndpointRecord,
 } from '../store/store.js';
 
 /**
@@ -70,4 +72,36 @@ export const adminTokenJson = (t: AdminTokenRecord) => ({
   status: t.revokedAt === null ? ('active' as const) : ('revoked' as const),
   created_at: isoOrNull(t.createdAt),
   revoked_at: isoOrNull(t.revokedAt),
+});
+
+/** A webhook endpoint: never its secrets. */
+export const webhookJson = (w: WebhookEndpointRecord) => ({
+  id: w.id,
+  customer_id: w.customerId,
+  url: w.url,
+  events: w.events === null ? ('all' as const) : [...w.events],
+  status: w.enabled ? ('enabled' as const) : ('disabled' as const),
+  disabled_reason: w.disabledReason,
+  failing_since: isoOrNull(w.failingSince),
+  previous_secret_until: isoOrNull(w.previousUntil),
+  created_at: isoOrNull(w.createdAt),
+  updated_at: isoOrNull(w.updatedAt),
+});
+
+/** One delivery of an event to an endpoint, and how its last attempt went. */
+export const deliveryJson = (d: WebhookDelivery) => ({
+  id: `whd_${d.id}`,
+  event_id: d.eventId,
+  endpoint_id: d.endpointId,
+  type: d.type,
+  action_id: d.actionId,
+  status: d.status,
+  attempts: d.attempts,
+  created_at: isoOrNull(d.createdAt),
+  next_attempt_at: isoOrNull(d.nextAttemptAt),
+  last_attempt_at: isoOrNull(d.lastAttemptAt),
+  last_status: d.lastStatus,
+  last_error: d.lastError,
+  last_response: d.lastResponse,
+  finished_at: isoOrNull(d.finishedAt),
 });

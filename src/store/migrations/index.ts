@@ -7,6 +7,7 @@ import * as auditIndexes from './0005-audit-indexes.js';
 import * as actions from './0006-actions.js';
 import * as adminTokens from './0007-admin-tokens.js';
 import * as actionFollow from './0008-action-follow.js';
+import * as webhooks from './0010-webhooks.js';
 
 export interface Migration {
   readonly version: number;
@@ -24,6 +25,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: '0006-actions', up: actions.up },
   { version: 7, name: '0007-admin-tokens', up: adminTokens.up },
   { version: 8, name: '0008-action-follow', up: actionFollow.up },
+  // 0009 is taken by a change landing beside this one.
+  { version: 10, name: '0010-webhooks', up: webhooks.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -19,6 +19,12 @@ import type {
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { type Conditions, iteratePages, readPage, timeRange } from './log-pages.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
+import {
+  ENQUEUE_FOR_CUSTOMER,
+  QUEUE_REQUESTED_COLUMNS,
+  requestedEventColumns,
+  requestedEventRows,
+} from './webhooks.js';
 
 const AUDIT_COLUMNS = [
   'at',
@@ -73,9 +79,20 @@ const INSERT_AUDIT_COLUMNS = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}
 const FENCE_ROW = 'INSERT INTO audit_fences (batch) VALUES (?)';
 /** With the batch's action rows (`0005-actions`), in the same statement and so the same commit. */
 const WITH_ACTIONS = `acted AS (${INSERT_ACTION_COLUMNS})`;
-const INSERT_WITH_ACTIONS = `WITH ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
-const INSERT_FENCED = `WITH fence AS (${FENCE_ROW}), ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
-const INSERT_FENCED_PRUNING = `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${WITH_ACTIONS} ${INSERT_AUDIT_COLUMNS}`;
+/**
+ * And, where a customer of the batch has webhook endpoints, the requested events queued for them
+ * (`0010-webhooks`): the same statement again. Batches without them use the statements without.
+ */
+const appendStatements = (queued: boolean) => {
+  const ctes = queued ? `${WITH_ACTIONS}, ${QUEUE_REQUESTED_COLUMNS}` : WITH_ACTIONS;
+  return {
+    plain: `WITH ${ctes} ${INSERT_AUDIT_COLUMNS}`,
+    fenced: `WITH fence AS (${FENCE_ROW}), ${ctes} ${INSERT_AUDIT_COLUMNS}`,
+    fencedPruning: `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${ctes} ${INSERT_AUDIT_COLUMNS}`,
+  };
+};
+const APPEND = appendStatements(false);
+const APPEND_QUEUEING = appendStatements(true);
 const FENCE_BATCHES =
   'INSERT INTO audit_fences (batch) SELECT unnest(?::text[]) ON CONFLICT (batch) DO NOTHING';
 const FENCE_LIFETIME_MS = 60 * 60 * 1000;
@@ -180,30 +197,36 @@ export class SqlAuditStore implements AuditStore {
     if (this.db.capabilities.batchInsert === 'per-row') {
       // SQLite: a statement never outlives the decision to give it up, so no fence is needed.
       if (actions.length === 0) await this.db.runBatch(INSERT_AUDIT_ROW, rows);
-      else
+      else {
+        const events = requestedEventRows(entries);
         await this.db.runBatches([
           { sql: INSERT_AUDIT_ROW, rows },
           { sql: INSERT_ACTION_ROW, rows: actions },
+          ...(events.length === 0 ? [] : [{ sql: ENQUEUE_FOR_CUSTOMER, rows: events }]),
         ]);
+      }
       return;
     }
+    const events = requestedEventColumns(entries);
+    const statements = events === null ? APPEND : APPEND_QUEUEING;
     const columns = [
       ...actionColumns(actions),
+      ...(events ?? []),
       ...AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
     ];
     // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
     if (batch === undefined) {
-      await this.db.run(INSERT_WITH_ACTIONS, columns, signal);
+      await this.db.run(statements.plain, columns, signal);
       return;
     }
     const now = Date.now();
     if (now - this.#prunedAt < PRUNE_EVERY_MS) {
-      await this.db.run(INSERT_FENCED, [batch, ...columns], signal);
+      await this.db.run(statements.fenced, [batch, ...columns], signal);
       return;
     }
     this.#prunedAt = now;
     await this.db.run(
-      INSERT_FENCED_PRUNING,
+      statements.fencedPruning,
       [batchTime(now - FENCE_LIFETIME_MS), batch, ...columns],
       signal,
     );

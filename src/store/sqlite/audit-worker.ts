@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { INSERT_ACTION_ROW } from '../sql/actions.js';
 import { INSERT_AUDIT_ROW } from '../sql/audit.js';
 import type { SqlValue } from '../sql/executor.js';
+import { ENQUEUE_FOR_CUSTOMER } from '../sql/webhooks.js';
 import { openSqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -14,6 +15,8 @@ export interface AuditBatchMessage {
   readonly rows: readonly (readonly SqlValue[])[];
   /** The action rows the batch's accepted entries started, committed with them. */
   readonly actions: readonly (readonly SqlValue[])[];
+  /** The webhook deliveries of the requested events, queued with them. */
+  readonly events: readonly (readonly SqlValue[])[];
 }
 
 export interface AuditAckMessage {
@@ -29,21 +32,23 @@ const { path } = workerData as { readonly path: string };
 const db = openSqliteDatabase({ path, synchronous: 'FULL', busyTimeoutMs: 0 });
 // Prepared on the first batch: the thread may start before the schema is migrated.
 type Rows = readonly (readonly SqlValue[])[];
-let appendAll: ((rows: Rows, actions: Rows) => void) | undefined;
+let appendAll: ((rows: Rows, actions: Rows, events: Rows) => void) | undefined;
 const prepare = () => {
   const insert = db.prepare(INSERT_AUDIT_ROW);
   const insertAction = db.prepare(INSERT_ACTION_ROW);
-  return db.transaction((rows: Rows, actions: Rows) => {
+  const enqueue = db.prepare(ENQUEUE_FOR_CUSTOMER);
+  return db.transaction((rows: Rows, actions: Rows, events: Rows) => {
     for (const row of rows) insert.run(...row);
     for (const row of actions) insertAction.run(...row);
+    for (const row of events) enqueue.run(...row);
   });
 };
 
-port.on('message', ({ id, rows, actions }: AuditBatchMessage) => {
+port.on('message', ({ id, rows, actions, events }: AuditBatchMessage) => {
   let ack: AuditAckMessage;
   try {
     appendAll ??= prepare();
-    appendAll(rows, actions);
+    appendAll(rows, actions, events);
     ack = { id };
   } catch (error) {
     const code = (error as { code?: unknown }).code;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
 import { actionRowsOf, auditParams } from '../sql/audit.js';
+import { requestedEventRows } from '../sql/webhooks.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -76,6 +77,7 @@ export class FsyncAuditStore implements AuditStore {
       id,
       rows: entries.map(auditParams),
       actions: actionRowsOf(entries),
+      events: requestedEventRows(entries),
     };
     this.#worker.postMessage(message);
     return done;
