@@ -1,4 +1,5 @@
 import { displaySettings } from '../providers/settings.js';
+import type { SendOutcome } from './webhook-client.js';
 import type {
   AdminTokenRecord,
   ApiKeyRecord,
@@ -105,3 +106,14 @@ export const deliveryJson = (d: WebhookDelivery) => ({
   last_response: d.lastResponse,
   finished_at: isoOrNull(d.finishedAt),
 });
+
+/** How a receiver answered a test event. */
+export const outcomeJson = (outcome: SendOutcome) =>
+  outcome.kind === 'answered'
+    ? {
+        delivered: outcome.status >= 200 && outcome.status < 300,
+        status: outcome.status,
+        error: null,
+        response: outcome.excerpt,
+      }
+    : { delivered: false, status: null, error: outcome.error, response: null };

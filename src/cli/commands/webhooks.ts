@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import type { SendOutcome } from '../../services/webhook-client.js';
 import { DEFAULT_SECRET_OVERLAP_MS, parseOverlap } from '../../services/webhook-service.js';
-import { deliveryJson, webhookJson } from '../../services/views.js';
+import { deliveryJson, outcomeJson, webhookJson } from '../../services/views.js';
 import { WEBHOOK_EVENT_TYPES } from '../../store/store.js';
 import { confirm, type ConfirmOptions } from '../confirm.js';
 import type { CliIo } from '../io.js';
@@ -45,16 +44,6 @@ const secretLines = (headline: string, secret: string, after: readonly string[])
     'This is the only time the secret is shown. Store it now.',
     ...after,
   ].join('\n');
-
-export const outcomeJson = (outcome: SendOutcome) =>
-  outcome.kind === 'answered'
-    ? {
-        delivered: outcome.status >= 200 && outcome.status < 300,
-        status: outcome.status,
-        error: null,
-        response: outcome.excerpt,
-      }
-    : { delivered: false, status: null, error: outcome.error, response: null };
 
 /** `webhooks add|list|show|remove|rotate-secret|enable|test|deliveries|redeliver`. */
 export const registerWebhookCommands = (program: Command, io: CliIo): void => {
