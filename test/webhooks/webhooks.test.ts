@@ -336,3 +336,160 @@ describe('webhook destinations', () => {
       ).rejects.toThrow(/invalid webhook URL/);
   });
 });
+
+describe('webhooks over the admin API, failing endpoints and metrics', () => {
+  let tls: TestTls;
+  let service: TestService;
+  let receiver: FakeUpstream;
+  let key: string;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    tls = await testTls();
+    receiver = await FakeUpstream.start(tls.server, (r) =>
+      r.url === '/failing' ? { status: 500, body: 'nope' } : { status: 202 },
+    );
+    service = await TestService.start({
+      config: {
+        ...FAST,
+        followActions: false,
+        metricsPort: 0,
+        webhooksDisableAfterMs: 1,
+        webhooksRetryScheduleMs: [50, 50, 50, 50],
+      },
+      webhookCa: [tls.caPem],
+    });
+    await service.addProvider('sim');
+    await service.addVps('vps_1', 'cus_a');
+    key = (await service.createKey('cus_a')).key;
+    admin = { authorization: `Bearer ${(await service.createAdminToken()).token}` };
+  });
+
+  afterAll(async () => {
+    await service.close();
+    await receiver.close();
+  });
+
+  const start = async () => {
+    const res = await service.inject({
+      method: 'POST',
+      url: `${VPS}/vps_1/start`,
+      headers: bearer(key),
+    });
+    expect(res.statusCode).toBe(200);
+  };
+
+  it('manages endpoints as the CLI does, the secret shown once', async () => {
+    const created = await service.adminInject({
+      method: 'POST',
+      url: '/admin/v1/webhooks',
+      headers: admin,
+      payload: { customer_id: 'cus_a', url: `${receiver.url}/admin`, events: [] },
+    });
+    expect(created.statusCode).toBe(201);
+    const endpoint = JSON.parse(created.body) as { id: string; secret: string; events: string };
+    expect(endpoint.events).toBe('all');
+    const listed = await service.adminInject({
+      method: 'GET',
+      url: '/admin/v1/webhooks?customer_id=cus_a',
+      headers: admin,
+    });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.body).toContain(endpoint.id);
+    expect(listed.body).not.toContain(endpoint.secret);
+    const tested = await service.adminInject({
+      method: 'POST',
+      url: `/admin/v1/webhooks/${endpoint.id}/test`,
+      headers: admin,
+    });
+    expect(JSON.parse(tested.body)).toEqual({
+      delivered: true,
+      status: 202,
+      error: null,
+      response: '',
+    });
+    verified(endpoint.secret, receiver.requests.at(-1) as RecordedRequest);
+
+    await start();
+    await eventually(
+      'a delivery',
+      () => receiver.requests.filter((r) => r.url === '/admin').length >= 2,
+    );
+    const deliveries = await eventually('the delivery recorded', async () => {
+      const res = await service.adminInject({
+        method: 'GET',
+        url: `/admin/v1/webhooks/${endpoint.id}/deliveries?limit=5`,
+        headers: admin,
+      });
+      const rows = JSON.parse(res.body) as { id: string; status: string }[];
+      return rows[0]?.status === 'delivered' ? rows : undefined;
+    });
+    const redelivered = await service.adminInject({
+      method: 'POST',
+      url: `/admin/v1/webhook-deliveries/${deliveries[0]?.id ?? ''}/redeliver`,
+      headers: admin,
+    });
+    expect(JSON.parse(redelivered.body)).toMatchObject({ status: 'pending', attempts: 0 });
+    const rotated = await service.adminInject({
+      method: 'POST',
+      url: `/admin/v1/webhooks/${endpoint.id}/rotate-secret`,
+      headers: admin,
+      payload: { overlap: '0' },
+    });
+    expect(rotated.statusCode).toBe(201);
+    expect((JSON.parse(rotated.body) as { secret: string }).secret).not.toBe(endpoint.secret);
+    const removed = await service.adminInject({
+      method: 'DELETE',
+      url: `/admin/v1/webhooks/${endpoint.id}`,
+      headers: admin,
+    });
+    expect(removed.statusCode).toBe(200);
+    const gone = await service.adminInject({
+      method: 'GET',
+      url: `/admin/v1/webhooks/${endpoint.id}`,
+      headers: admin,
+    });
+    expect(gone.statusCode).toBe(404);
+  });
+
+  it('disables an endpoint that keeps failing past HEO_WEBHOOKS_DISABLE_AFTER, in the operator log', async () => {
+    const { record } = await service.container.webhooks.add(
+      { customerId: 'cus_a', url: `${receiver.url}/failing` },
+      TEST_ACTOR,
+    );
+    await start();
+    const disabled = await eventually('the endpoint disabled', async () => {
+      const endpoint = await service.container.webhooks.get(record.id);
+      return endpoint.enabled ? undefined : endpoint;
+    });
+    expect(disabled.disabledReason).toBe('failing');
+    const [delivery] = await service.container.webhooks.deliveries(record.id, 1);
+    expect(delivery).toMatchObject({ status: 'failed', nextAttemptAt: null, lastStatus: 500 });
+    const event = (await service.store.operatorLog.list(50)).find(
+      (e) => e.event === 'webhook.disable' && e.subject === record.id,
+    );
+    expect(event).toMatchObject({
+      actor: 'webhooks',
+      detail: expect.objectContaining({ reason: 'failing' }) as unknown,
+    });
+  });
+
+  it('counts attempts by outcome, and shows the queue', async () => {
+    await service.container.deliverer?.settled();
+    const { parse, valueOf } = await import('../helpers/prometheus.js');
+    const text = (await service.container.metrics?.exposition())?.text ?? '';
+    const samples = parse(text);
+    expect(
+      valueOf(samples, 'heo_webhook_deliveries_total', { outcome: 'delivered' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      valueOf(samples, 'heo_webhook_deliveries_total', { outcome: 'retrying' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'heo_webhook_deliveries_total', { outcome: 'failed' })).toBeDefined();
+    const stats = await service.store.webhooks.stats();
+    expect(valueOf(samples, 'heo_webhook_queue_depth', {})).toBe(stats.pending);
+    expect(valueOf(samples, 'heo_webhook_oldest_pending_age_seconds', {})).toBeGreaterThanOrEqual(
+      0,
+    );
+  });
+});
