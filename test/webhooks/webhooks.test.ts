@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { SecretKey } from '../../src/secrets/secret-key.js';
+import { isRefusedAddress } from '../../src/services/webhook-client.js';
 import { BACKENDS, SQLITE } from '../helpers/backends.js';
 import { bearer } from '../helpers/expect-http.js';
 import { type FakeAnswer, FakeUpstream, type RecordedRequest } from '../helpers/fake-upstream.js';
@@ -157,7 +158,10 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
     expect(types).toEqual(['power.action.succeeded']);
     expect(receiver.requests.every((r) => r.url === '/ended')).toBe(true);
     // The request path knows which customers have endpoints: the others' batches queue nothing.
-    expect(service.container.caches.mayHaveWebhooks('cus_b')).toBe(false);
+    await eventually('the set of customers with endpoints', async () => {
+      await service.container.caches.prepare();
+      return !service.container.caches.mayHaveWebhooks('cus_b');
+    });
     expect(service.container.caches.mayHaveWebhooks('cus_a')).toBe(true);
   });
 
@@ -265,6 +269,35 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
     });
   });
 
+  it('follows no redirect, gives up on a receiver that does not answer in time, and verifies TLS', async () => {
+    const { record } = await addEndpoint('/odd');
+    answers = [{ status: 302, headers: { location: `${receiver.url}/elsewhere` } }];
+    expect(await service.container.webhooks.test(record.id)).toMatchObject({
+      kind: 'answered',
+      status: 302,
+    });
+    expect(receiver.requests.map((r) => r.url)).toEqual(['/odd']);
+    answers = ['hang'];
+    expect(await service.container.webhooks.test(record.id)).toEqual({
+      kind: 'failed',
+      error: 'timeout',
+    });
+    const untrusted = await FakeUpstream.start(tls.selfSigned, () => ({ status: 204 }));
+    try {
+      const other = await service.container.webhooks.add(
+        { customerId: 'cus_a', url: `${untrusted.url}/hook` },
+        TEST_ACTOR,
+      );
+      expect(await service.container.webhooks.test(other.record.id)).toEqual({
+        kind: 'failed',
+        error: 'tls',
+      });
+      expect(untrusted.requests).toHaveLength(0);
+    } finally {
+      await untrusted.close();
+    }
+  });
+
   it('delivers each attempt once with two instances on one store', async () => {
     await addEndpoint('/pair', ['power.action.requested']);
     const sibling = await service.sibling({ webhookCa: [tls.caPem] });
@@ -286,6 +319,27 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
       await sibling.fastify.close();
       await sibling.container.close();
     }
+  });
+});
+
+describe('refused webhook addresses', () => {
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '100.64.0.1',
+    '169.254.169.254',
+    '0.0.0.0',
+    '::1',
+    '::ffff:127.0.0.1',
+    'fd00:ec2::254',
+    'fe80::1',
+  ])('refuses %s', (address) => {
+    expect(isRefusedAddress(address)).toBe(true);
+  });
+  it.each(['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111'])('allows %s', (address) => {
+    expect(isRefusedAddress(address)).toBe(false);
   });
 });
 
