@@ -10,6 +10,7 @@ import { registerKeyRoutes } from './http/admin/key-routes.js';
 import { type LogStores, registerLogRoutes } from './http/admin/log-routes.js';
 import { registerMachineRoutes } from './http/admin/machine-routes.js';
 import { registerProviderRoutes } from './http/admin/provider-routes.js';
+import { registerWebhookRoutes } from './http/admin/webhook-routes.js';
 import { sharedFastifyOptions } from './http/fastify-options.js';
 import { refuseOtherMethods, routeEveryMethod } from './http/method-not-allowed.js';
 import { REQUEST_ID_HEADER } from './http/request-id.js';
@@ -19,6 +20,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import type { AdminTokenService } from './services/admin-token-service.js';
 import type { KeyService } from './services/key-service.js';
 import type { MachineService } from './services/machine-service.js';
+import type { WebhookService } from './services/webhook-service.js';
 import type { ProviderStore } from './store/store.js';
 
 export interface AdminAppDependencies {
@@ -28,6 +30,7 @@ export interface AdminAppDependencies {
   readonly machines: MachineService;
   readonly providers: ProviderStore;
   readonly registry: ProviderRegistry;
+  readonly webhooks: WebhookService;
   /** What `GET /admin/v1/audit` and `/admin/v1/operator-log` read. */
   readonly logs: LogStores;
   /** Failed admin token checks per client address (429 once used up); `null`: no budget. */
@@ -88,6 +91,7 @@ export const buildAdminApp = (deps: AdminAppDependencies): FastifyInstance => {
         registry: deps.registry,
       });
       registerLogRoutes(authenticated, deps.logs);
+      registerWebhookRoutes(authenticated, deps.webhooks);
     });
     // Another method on a known path is 405 with `Allow`, before the token is checked (these
     // routes are outside the authenticated scope); an unknown path stays 404.

@@ -99,6 +99,22 @@ export interface Config {
   readonly followConcurrency: number;
   /** `HEO_IDEMPOTENCY_TTL`: how long an `Idempotency-Key` is remembered after its first request. */
   readonly idempotencyTtlMs: number;
+  /** `HEO_WEBHOOKS_DELIVER`: whether this instance delivers queued webhook events. */
+  readonly webhooksDeliver: boolean;
+  /** `HEO_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES`: lets webhooks go to loopback and private addresses. */
+  readonly webhooksAllowPrivateAddresses: boolean;
+  /** Time limit of one delivery attempt, connecting to the end of the answer's headers. */
+  readonly webhooksTimeoutMs: number;
+  /** How long an instance holds a delivery it attempts; another takes it over after that. */
+  readonly webhooksLeaseMs: number;
+  /** How often an instance looks for due deliveries. */
+  readonly webhooksPollMs: number;
+  /** Attempts one instance has in flight at most. */
+  readonly webhooksConcurrency: number;
+  /** Waits before each retry, after the first attempt; its length is the number of retries. */
+  readonly webhooksRetryScheduleMs: readonly number[];
+  /** An endpoint whose every attempt failed for this long is disabled. */
+  readonly webhooksDisableAfterMs: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -138,6 +154,17 @@ export const DEFAULTS: Config = Object.freeze({
   followCallsPerMinute: 300,
   followConcurrency: 4,
   idempotencyTtlMs: 24 * 3_600_000,
+  webhooksDeliver: true,
+  webhooksAllowPrivateAddresses: false,
+  webhooksTimeoutMs: 10_000,
+  webhooksLeaseMs: 60_000,
+  webhooksPollMs: 1_000,
+  webhooksConcurrency: 8,
+  // Standard Webhooks' reference schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (~27.6 h).
+  webhooksRetryScheduleMs: Object.freeze([
+    5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+  ]),
+  webhooksDisableAfterMs: 5 * 86_400_000,
 });
 
 export class ConfigError extends Error {
@@ -201,6 +228,54 @@ const flag = (env: Env, name: string, fallback: boolean, problems: string[]): bo
 const text = (env: Env, name: string, fallback: string): string => {
   const raw = env[name]?.trim();
   return raw === undefined || raw === '' ? fallback : raw;
+};
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** `250ms`, `5s`, `30m`, `2h`, `5d`: milliseconds, or `null` when not of that shape. */
+const durationMs = (text: string): number | null => {
+  const match = /^([0-9]{1,9})(ms|s|m|h|d)$/.exec(text.trim());
+  if (match === null) return null;
+  return Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 0);
+};
+
+const duration = (
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  problems: string[],
+): number => {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = durationMs(raw);
+  if (value === null || value < min) {
+    problems.push(
+      `${name} must be a duration of at least ${min} ms, e.g. 5d or 12h (got "${raw}")`,
+    );
+    return fallback;
+  }
+  return value;
+};
+
+/** A comma-separated list of durations, e.g. `5s,5m,30m,2h,5h,10h,10h`. */
+const retrySchedule = (env: Env, problems: string[]): readonly number[] => {
+  const raw = env.HEO_WEBHOOKS_RETRY_SCHEDULE?.trim();
+  if (raw === undefined || raw === '') return DEFAULTS.webhooksRetryScheduleMs;
+  const waits = raw.split(',').map(durationMs);
+  if (waits.length > 50 || waits.some((w) => w === null || w < 10 || w > 7 * 86_400_000)) {
+    problems.push(
+      `HEO_WEBHOOKS_RETRY_SCHEDULE must be up to 50 comma-separated durations from 10ms to 7d, e.g. 5s,5m,30m,2h,5h,10h,10h (got "${raw}")`,
+    );
+    return DEFAULTS.webhooksRetryScheduleMs;
+  }
+  return Object.freeze(waits as number[]);
 };
 
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -493,7 +568,58 @@ export const loadConfig = (env: Env = process.env): Config => {
       problems,
     ),
     idempotencyTtlMs: idempotencyTtl(env, problems),
+    webhooksDeliver: flag(env, 'HEO_WEBHOOKS_DELIVER', DEFAULTS.webhooksDeliver, problems),
+    webhooksAllowPrivateAddresses: flag(
+      env,
+      'HEO_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES',
+      DEFAULTS.webhooksAllowPrivateAddresses,
+      problems,
+    ),
+    webhooksTimeoutMs: integer(
+      env,
+      'HEO_WEBHOOKS_TIMEOUT_MS',
+      DEFAULTS.webhooksTimeoutMs,
+      100,
+      60_000,
+      problems,
+    ),
+    webhooksLeaseMs: integer(
+      env,
+      'HEO_WEBHOOKS_LEASE_MS',
+      DEFAULTS.webhooksLeaseMs,
+      200,
+      3_600_000,
+      problems,
+    ),
+    webhooksPollMs: integer(
+      env,
+      'HEO_WEBHOOKS_POLL_MS',
+      DEFAULTS.webhooksPollMs,
+      10,
+      600_000,
+      problems,
+    ),
+    webhooksConcurrency: integer(
+      env,
+      'HEO_WEBHOOKS_CONCURRENCY',
+      DEFAULTS.webhooksConcurrency,
+      1,
+      1_000,
+      problems,
+    ),
+    webhooksRetryScheduleMs: retrySchedule(env, problems),
+    webhooksDisableAfterMs: duration(
+      env,
+      'HEO_WEBHOOKS_DISABLE_AFTER',
+      DEFAULTS.webhooksDisableAfterMs,
+      60_000,
+      problems,
+    ),
   };
+  if (config.webhooksLeaseMs <= 2 * config.webhooksTimeoutMs)
+    problems.push(
+      `HEO_WEBHOOKS_LEASE_MS (${config.webhooksLeaseMs}) must be more than twice HEO_WEBHOOKS_TIMEOUT_MS (${config.webhooksTimeoutMs}): an attempt must end within its lease`,
+    );
   if (config.followLeaseMs <= 2 * config.providerTimeoutMs)
     problems.push(
       `HEO_FOLLOW_LEASE_MS (${config.followLeaseMs}) must be more than twice HEO_PROVIDER_TIMEOUT_MS (${config.providerTimeoutMs}): a look at an action makes up to two provider calls, and must end within its lease`,

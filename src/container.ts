@@ -24,6 +24,9 @@ import { ActionFollower } from './services/action-follower.js';
 import { PollBudget } from './services/poll-budget.js';
 import { IdempotencyGuard } from './services/idempotency-guard.js';
 import { IdempotencyPruner } from './services/idempotency-pruner.js';
+import { WebhookClient } from './services/webhook-client.js';
+import { WebhookDeliverer } from './services/webhook-deliverer.js';
+import { WebhookService } from './services/webhook-service.js';
 import { SchemaOutdatedError } from './store/errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -66,6 +69,10 @@ export interface Container {
   readonly follower: ActionFollower | null;
   /** Prunes `Idempotency-Key`s past their window; `null` when not serving. */
   readonly keyPruner: IdempotencyPruner | null;
+  /** Webhook endpoints as operators manage them. */
+  readonly webhooks: WebhookService;
+  /** Delivers queued webhook events; `null` when `HEO_WEBHOOKS_DELIVER=false` or not serving. */
+  readonly deliverer: WebhookDeliverer | null;
   /** Flushes pending writes and releases every resource, store last. */
   close(): Promise<void>;
 }
@@ -79,6 +86,11 @@ export interface ContainerOverrides {
    * rate limiter (Redis) nor a connection listening for configuration changes. Default `true`.
    */
   readonly serving?: boolean;
+  /**
+   * Certificates webhook receivers are verified against instead of Node's CAs: for tests, which
+   * cannot set `NODE_EXTRA_CA_CERTS` once their process runs.
+   */
+  readonly webhookCa?: readonly string[];
 }
 
 /**
@@ -231,6 +243,28 @@ export const createContainer = async (
   });
   const keyPruner = serving ? new IdempotencyPruner({ store: store.idempotency, logger }) : null;
   keyPruner?.start();
+  const webhookClient = new WebhookClient({
+    timeoutMs: config.webhooksTimeoutMs,
+    allowPrivateAddresses: config.webhooksAllowPrivateAddresses,
+    ...(overrides.webhookCa === undefined ? {} : { ca: overrides.webhookCa }),
+  });
+  metrics?.watchWebhookQueue(() => store.webhooks.stats());
+  const deliverer =
+    serving && config.webhooksDeliver
+      ? new WebhookDeliverer({
+          store: store.webhooks,
+          secrets,
+          client: webhookClient,
+          logger,
+          ...(metrics === null ? {} : { observer: metrics }),
+          leaseMs: config.webhooksLeaseMs,
+          pollMs: config.webhooksPollMs,
+          concurrency: config.webhooksConcurrency,
+          retryScheduleMs: config.webhooksRetryScheduleMs,
+          disableAfterMs: config.webhooksDisableAfterMs,
+        })
+      : null;
+  deliverer?.start();
 
   return {
     config,
@@ -255,10 +289,14 @@ export const createContainer = async (
     pruner,
     follower,
     keyPruner,
+    webhooks: new WebhookService(store, secrets, webhookClient),
+    deliverer,
     close: async () => {
       await pruner?.close();
       await keyPruner?.close();
       await follower?.close();
+      await deliverer?.close();
+      await webhookClient.close();
       await followCalls?.close();
       await audit.flush();
       await authenticator.close();

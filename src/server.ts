@@ -53,6 +53,7 @@ export const adminDependenciesOf = (container: Container): AdminAppDependencies 
   machines: container.machines,
   providers: container.store.providers,
   registry: container.providers,
+  webhooks: container.webhooks,
   logs: { audit: container.store.audit, operatorLog: container.store.operatorLog },
   failures: container.adminFailures,
   trustProxy: container.config.trustProxy,

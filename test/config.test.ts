@@ -59,6 +59,23 @@ describe('configuration', () => {
       publicUrl: null,
       auditRetentionDays: null,
       idempotencyTtlMs: 86_400_000,
+      followActions: true,
+      followLeaseMs: 30_000,
+      followPollMs: 1_000,
+      followPollMaxMs: 15_000,
+      followDeadlineMs: null,
+      followCallsPerMinute: 300,
+      followConcurrency: 4,
+      webhooksDeliver: true,
+      webhooksAllowPrivateAddresses: false,
+      webhooksTimeoutMs: 10_000,
+      webhooksLeaseMs: 60_000,
+      webhooksPollMs: 1_000,
+      webhooksConcurrency: 8,
+      webhooksRetryScheduleMs: [
+        5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+      ],
+      webhooksDisableAfterMs: 432_000_000,
     });
     expect(loadConfig({})).toEqual(DEFAULTS);
   });
@@ -94,6 +111,14 @@ describe('configuration', () => {
         HEO_PUBLIC_URL: 'https://power.example.net/api/',
         HEO_AUDIT_RETENTION_DAYS: '90',
         HEO_IDEMPOTENCY_TTL: '90m',
+        HEO_WEBHOOKS_DELIVER: 'false',
+        HEO_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES: 'true',
+        HEO_WEBHOOKS_TIMEOUT_MS: '2000',
+        HEO_WEBHOOKS_LEASE_MS: '30000',
+        HEO_WEBHOOKS_POLL_MS: '250',
+        HEO_WEBHOOKS_CONCURRENCY: '2',
+        HEO_WEBHOOKS_RETRY_SCHEDULE: '1s,250ms,1m,2h,1d',
+        HEO_WEBHOOKS_DISABLE_AFTER: '3d',
       }),
     ).toEqual({
       databaseUrl: '/var/lib/heo/x.db',
@@ -124,6 +149,21 @@ describe('configuration', () => {
       maxConnectionsPerClient: 0,
       publicUrl: 'https://power.example.net/api',
       auditRetentionDays: 90,
+      followActions: true,
+      followLeaseMs: 30_000,
+      followPollMs: 1_000,
+      followPollMaxMs: 15_000,
+      followDeadlineMs: null,
+      followCallsPerMinute: 300,
+      followConcurrency: 4,
+      webhooksDeliver: false,
+      webhooksAllowPrivateAddresses: true,
+      webhooksTimeoutMs: 2_000,
+      webhooksLeaseMs: 30_000,
+      webhooksPollMs: 250,
+      webhooksConcurrency: 2,
+      webhooksRetryScheduleMs: [1_000, 250, 60_000, 7_200_000, 86_400_000],
+      webhooksDisableAfterMs: 259_200_000,
       idempotencyTtlMs: 5_400_000,
     });
   });
@@ -137,6 +177,20 @@ describe('configuration', () => {
         `HEO_IDEMPOTENCY_TTL must be a duration from 1s to 7d such as 24h, 90m or 30s (got "${bad}")`,
       ]);
     }
+  });
+
+  it('refuses a webhook retry schedule, lease or disable delay it cannot read', () => {
+    expect(
+      problemsOf({
+        HEO_WEBHOOKS_RETRY_SCHEDULE: '5s,soon',
+        HEO_WEBHOOKS_DISABLE_AFTER: '5 days',
+        HEO_WEBHOOKS_LEASE_MS: '15000',
+      }),
+    ).toEqual([
+      'HEO_WEBHOOKS_RETRY_SCHEDULE must be up to 50 comma-separated durations from 10ms to 7d, e.g. 5s,5m,30m,2h,5h,10h,10h (got "5s,soon")',
+      'HEO_WEBHOOKS_DISABLE_AFTER must be a duration of at least 60000 ms, e.g. 5d or 12h (got "5 days")',
+      'HEO_WEBHOOKS_LEASE_MS (15000) must be more than twice HEO_WEBHOOKS_TIMEOUT_MS (10000): an attempt must end within its lease',
+    ]);
   });
 
   it('takes HEO_PUBLIC_URL as an http(s) base URL, and nothing else', () => {

@@ -10,6 +10,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerProviderCommands } from './commands/providers.js';
 import { registerResourceCommands } from './commands/resources.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 
 /** The version in package.json, which sits two folders up from src/cli and from dist/cli alike. */
 const packageVersion = (): string => {
@@ -40,6 +41,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerResourceCommands(program, io);
   registerKeyCommands(program, io);
   registerAdminTokenCommands(program, io);
+  registerWebhookCommands(program, io);
   registerAuditCommand(program, io);
   registerActionsCommand(program, io);
   return program;

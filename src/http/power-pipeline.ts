@@ -510,7 +510,11 @@ export class PowerPipeline {
     // The published body stays as it is; the handle to follow the action is in `Location`.
     const location = `${route.family.basePath}/${resourceId}/actions/${actionId}`;
     const body = route.success(resourceId);
-    const entry = this.#entry(passage, 200, null, actionId, { body, location });
+    const accepted = this.#entry(passage, 200, null, actionId, { body, location });
+    // Customers without a webhook endpoint cost the batch nothing more.
+    const entry = this.#caches.mayHaveWebhooks(accepted.customerId)
+      ? { ...accepted, webhooks: true }
+      : accepted;
     return this.#audit.record(entry).then(
       () => this.#answer(passage, 200, ['location', location], body, entry, true),
       (thrown: unknown) => this.#failed(passage, thrown),

@@ -6,7 +6,10 @@ import {
   encodeActionCursor,
   encodeCursor,
 } from '../services/action-cursor.js';
+import { actionView } from '../services/action-view.js';
 import type { ActionPosition, ActionRecord } from '../store/store.js';
+
+export { actionView };
 
 /**
  * The bodies of the read routes, and their paging: a page size from 1 to 100 (default 20) and
@@ -15,22 +18,6 @@ import type { ActionPosition, ActionRecord } from '../store/store.js';
 
 export const DEFAULT_PAGE = 20;
 export const MAX_PAGE = 100;
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-/** One action as the API shows it (`vps_id` or `server_id` after its family). */
-export const actionView = (
-  family: PowerFamily,
-  action: ActionRecord,
-): Record<string, string | null> => ({
-  action_id: action.id,
-  action: action.action,
-  [family.idField]: action.resourceId,
-  status: action.status,
-  requested_at: iso(action.requestedAt),
-  finished_at: iso(action.finishedAt),
-  error: action.error,
-});
 
 export const actionJson = (family: PowerFamily, action: ActionRecord): string =>
   JSON.stringify({ success: true, ...actionView(family, action) });

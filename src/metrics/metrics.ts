@@ -1,12 +1,16 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FAMILIES, type PowerAction, type ResourceType } from '../domain/power.js';
 import type {
   AuthenticationFailure,
   ProviderCallOutcome,
   RequestLabels,
   ServiceObserver,
+  WebhookObserver,
+  WebhookOutcome,
 } from './observers.js';
-import type { ActionStatus } from '../store/store.js';
+import type { ActionStatus, WebhookQueueStats } from '../store/store.js';
+
+const WEBHOOK_OUTCOMES: readonly WebhookOutcome[] = ['delivered', 'retrying', 'failed'];
 
 const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
@@ -27,7 +31,7 @@ const AUTHENTICATION_FAILURES: readonly AuthenticationFailure[] = [
  * templates, methods, statuses, families, actions, provider names and outcomes; never a key,
  * customer or resource id, and never a raw URL.
  */
-export class Metrics implements ServiceObserver {
+export class Metrics implements ServiceObserver, WebhookObserver {
   readonly #registry = new Registry();
   readonly #requests: Counter<keyof RequestLabels>;
   readonly #requestDuration: Histogram<keyof RequestLabels>;
@@ -38,6 +42,9 @@ export class Metrics implements ServiceObserver {
   readonly #addressRefusals: Counter;
   readonly #actionsEnded: Counter<'provider' | 'action' | 'status'>;
   readonly #actionDuration: Histogram<'provider' | 'action' | 'status'>;
+  readonly #webhookAttempts: Counter<'outcome'>;
+  #webhookQueue: (() => Promise<WebhookQueueStats>) | null = null;
+  #queueRead: Promise<WebhookQueueStats | null> | null = null;
 
   constructor() {
     const registers = [this.#registry];
@@ -100,6 +107,47 @@ export class Metrics implements ServiceObserver {
       buckets: FOLLOW_BUCKETS,
       registers,
     });
+    this.#webhookAttempts = new Counter({
+      name: 'heo_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by outcome: delivered (a 2xx), retrying (failed, another attempt is scheduled), failed (failed for good).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of WEBHOOK_OUTCOMES) this.#webhookAttempts.inc({ outcome }, 0);
+    // One read of the queue per scrape, shared by both gauges.
+    const queue = () => {
+      this.#queueRead ??= (this.#webhookQueue?.() ?? Promise.resolve(null))
+        .catch(() => null)
+        .finally(() => {
+          setImmediate(() => {
+            this.#queueRead = null;
+          });
+        });
+      return this.#queueRead;
+    };
+    new Gauge({
+      name: 'heo_webhook_queue_depth',
+      help: 'Webhook deliveries waiting for an attempt (due or scheduled), over every instance.',
+      registers,
+      collect: async function (this: Gauge) {
+        const stats = await queue();
+        if (stats !== null) this.set(stats.pending);
+      },
+    });
+    new Gauge({
+      name: 'heo_webhook_oldest_pending_age_seconds',
+      help: 'Age of the event of the oldest webhook delivery still waiting; 0 when none waits.',
+      registers,
+      collect: async function (this: Gauge) {
+        const stats = await queue();
+        if (stats !== null)
+          this.set(
+            stats.oldestPendingAt === null
+              ? 0
+              : Math.max(0, (Date.now() - stats.oldestPendingAt) / 1000),
+          );
+      },
+    });
     // Series that are known in advance start at zero, so that rates exist before the first event.
     for (const family of FAMILIES) {
       for (const action of family.actions)
@@ -129,6 +177,15 @@ export class Metrics implements ServiceObserver {
     const labels = { provider, action, status };
     this.#actionsEnded.inc(labels);
     this.#actionDuration.observe(labels, seconds);
+  }
+
+  webhookDelivered(outcome: WebhookOutcome, _seconds: number): void {
+    this.#webhookAttempts.inc({ outcome });
+  }
+
+  /** Where the queue gauges read the outbox from (the store, shared by every instance). */
+  watchWebhookQueue(read: () => Promise<WebhookQueueStats>): void {
+    this.#webhookQueue = read;
   }
 
   rateLimited(family: ResourceType, action: PowerAction): void {

@@ -57,6 +57,14 @@ export interface ActionObserver {
   actionEnded(provider: string, action: PowerAction, status: ActionStatus, seconds: number): void;
 }
 
+/** How a webhook attempt ended: delivered, failed with a retry to come, or failed for good. */
+export type WebhookOutcome = 'delivered' | 'retrying' | 'failed';
+
+/** Told about every webhook delivery attempt. */
+export interface WebhookObserver {
+  webhookDelivered(outcome: WebhookOutcome, seconds: number): void;
+}
+
 /** Everything the service reports. */
 export type ServiceObserver = RequestObserver &
   AccessObserver &

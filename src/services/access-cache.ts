@@ -61,6 +61,10 @@ export class AccessCache {
   #digestsReadFor = -1;
   /** That read; it never rejects. */
   #digestsRead: Promise<void> = Promise.resolve();
+  /** The customers with an enabled webhook endpoint; `null` while unknown. */
+  #webhookCustomers: ReadonlySet<string> | null = null;
+  #webhooksReadFor = -1;
+  #webhooksRead: Promise<void> = Promise.resolve();
 
   constructor(store: Store, providers: ProviderRegistry, options: AccessCacheOptions = {}) {
     this.#store = store;
@@ -78,10 +82,12 @@ export class AccessCache {
   refresh(): void {
     if (!this.#store.changes.poll()) {
       void this.#digestsOfThisGeneration();
+      void this.#webhooksOfThisGeneration();
       return;
     }
     this.#generation += 1;
     this.#digests = null;
+    this.#webhookCustomers = null;
     this.#keys.clear();
     this.#unknownKeys.clear();
     this.#resources.clear();
@@ -115,6 +121,32 @@ export class AccessCache {
   async prepare(): Promise<void> {
     this.refresh();
     await this.#digestsOfThisGeneration();
+    await this.#webhooksOfThisGeneration();
+  }
+
+  /**
+   * Whether the customer may have a webhook endpoint, without a promise: `false` only when the set
+   * of customers with one is held and lacks it; while it is unknown (just changed), `true`, so that
+   * an event is never left out, at the cost of a statement that queues nothing.
+   */
+  mayHaveWebhooks(customerId: string): boolean {
+    return this.#webhookCustomers?.has(customerId) ?? true;
+  }
+
+  #webhooksOfThisGeneration(): Promise<void> {
+    if (this.#webhooksReadFor !== this.#generation) this.#webhooksRead = this.#readWebhooks();
+    return this.#webhooksRead;
+  }
+
+  async #readWebhooks(): Promise<void> {
+    const generation = this.#generation;
+    this.#webhooksReadFor = generation;
+    try {
+      const customers = await this.#store.webhooks.customers();
+      if (generation === this.#generation) this.#webhookCustomers = customers;
+    } catch {
+      if (this.#webhooksReadFor === generation) this.#webhooksReadFor = -1;
+    }
   }
 
   /**

@@ -1,10 +1,13 @@
 import { displaySettings } from '../providers/settings.js';
+import type { SendOutcome } from './webhook-client.js';
 import type {
   ActionRecord,
   AdminTokenRecord,
   ApiKeyRecord,
   ProviderRecord,
   ResourceRecord,
+  WebhookDelivery,
+  WebhookEndpointRecord,
 } from '../store/store.js';
 
 /**
@@ -81,10 +84,52 @@ export const actionRecordJson = (a: ActionRecord) => ({
   action: a.action,
   status: a.status,
   error: a.error,
-  customer: a.customerId,
+  customer_id: a.customerId,
   key_id: a.keyId,
   provider: a.provider,
   task_ref: a.taskRef,
   requested_at: isoOrNull(a.requestedAt),
   finished_at: isoOrNull(a.finishedAt),
 });
+/** A webhook endpoint: never its secrets. */
+export const webhookJson = (w: WebhookEndpointRecord) => ({
+  id: w.id,
+  customer_id: w.customerId,
+  url: w.url,
+  events: w.events === null ? ('all' as const) : [...w.events],
+  status: w.enabled ? ('enabled' as const) : ('disabled' as const),
+  disabled_reason: w.disabledReason,
+  failing_since: isoOrNull(w.failingSince),
+  previous_secret_until: isoOrNull(w.previousUntil),
+  created_at: isoOrNull(w.createdAt),
+  updated_at: isoOrNull(w.updatedAt),
+});
+
+/** One delivery of an event to an endpoint, and how its last attempt went. */
+export const deliveryJson = (d: WebhookDelivery) => ({
+  id: `whd_${d.id}`,
+  event_id: d.eventId,
+  endpoint_id: d.endpointId,
+  type: d.type,
+  action_id: d.actionId,
+  status: d.status,
+  attempts: d.attempts,
+  created_at: isoOrNull(d.createdAt),
+  next_attempt_at: isoOrNull(d.nextAttemptAt),
+  last_attempt_at: isoOrNull(d.lastAttemptAt),
+  last_status: d.lastStatus,
+  last_error: d.lastError,
+  last_response: d.lastResponse,
+  finished_at: isoOrNull(d.finishedAt),
+});
+
+/** How a receiver answered a test event. */
+export const outcomeJson = (outcome: SendOutcome) =>
+  outcome.kind === 'answered'
+    ? {
+        delivered: outcome.status >= 200 && outcome.status < 300,
+        status: outcome.status,
+        error: null,
+        response: outcome.excerpt,
+      }
+    : { delivered: false, status: null, error: outcome.error, response: null };

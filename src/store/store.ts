@@ -117,6 +117,12 @@ export interface AuditEntry {
   readonly idempotency?: { readonly key: string; readonly reply: IdempotentReply } | null;
   /** On a replay's entry: the request id of the first request with the key. */
   readonly replayOf?: string | null;
+  /**
+   * The customer may have a webhook endpoint: the `power.action.requested` deliveries of the
+   * action are queued in the same commit. Left out where the customer has none, so that the
+   * batch costs nothing more than without webhooks.
+   */
+  readonly webhooks?: boolean;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -537,6 +543,7 @@ export interface Store {
   readonly actions: ActionStore;
   readonly idempotency: IdempotencyStore;
   readonly operatorLog: OperatorLogStore;
+  readonly webhooks: WebhookStore;
   readonly changes: ChangeFeed;
   migrationStatus(): Promise<MigrationStatus>;
   /** Applies pending migrations in order; returns the names applied. */
@@ -549,4 +556,155 @@ export interface Store {
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The events a webhook endpoint can subscribe to. */
+export type WebhookEventType =
+  | 'power.action.requested'
+  | 'power.action.succeeded'
+  | 'power.action.failed'
+  | 'power.action.timed_out';
+
+export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
+  'power.action.requested',
+  'power.action.succeeded',
+  'power.action.failed',
+  'power.action.timed_out',
+];
+
+/** A customer's webhook endpoint, as listings show it: never its secrets. */
+export interface WebhookEndpointRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly url: string;
+  /** `null`: every event type. */
+  readonly events: readonly WebhookEventType[] | null;
+  readonly enabled: boolean;
+  /** Why it was disabled (`gone`: the receiver answered 410; `failing`: it failed for days). */
+  readonly disabledReason: string | null;
+  /** Since when every attempt has failed; `null` while the last one succeeded. */
+  readonly failingSince: number | null;
+  /** Until when the previous secret still signs too (a rotation's overlap); `null`: none. */
+  readonly previousUntil: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** An endpoint with its sealed secrets, as the deliverer needs it. */
+export interface StoredWebhookEndpoint extends WebhookEndpointRecord {
+  readonly secret: string;
+  readonly previousSecret: string | null;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint, and how its attempts went. */
+export interface WebhookDelivery {
+  readonly id: number;
+  /** The `webhook-id` of every attempt. */
+  readonly eventId: string;
+  readonly endpointId: string;
+  readonly type: WebhookEventType;
+  readonly actionId: string;
+  /** When the event happened: the body's `timestamp`. */
+  readonly createdAt: number;
+  readonly status: WebhookDeliveryStatus;
+  readonly attempts: number;
+  /** When it is due next; `null` once delivered or failed. */
+  readonly nextAttemptAt: number | null;
+  readonly lastAttemptAt: number | null;
+  /** The receiver's HTTP status of the last attempt, `null` when none came. */
+  readonly lastStatus: number | null;
+  /** Why the last attempt failed, in heo-power's words (`timeout`, `refused_address`...). */
+  readonly lastError: string | null;
+  /** The start of the receiver's last answer, capped. */
+  readonly lastResponse: string | null;
+  readonly finishedAt: number | null;
+}
+
+/** A delivery as the instance that claimed it holds it. */
+export interface ClaimedWebhookDelivery extends WebhookDelivery {
+  readonly lease: string;
+}
+
+/** What one attempt came to. */
+export interface WebhookAttempt {
+  readonly id: number;
+  readonly lease: string;
+  readonly endpointId: string;
+  readonly at: number;
+  readonly status: WebhookDeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number | null;
+  readonly httpStatus: number | null;
+  readonly error: string | null;
+  readonly response: string | null;
+}
+
+export interface NewWebhookEndpoint {
+  readonly id: string;
+  readonly customerId: string;
+  readonly url: string;
+  readonly events: readonly WebhookEventType[] | null;
+  /** Sealed. */
+  readonly secret: string;
+  readonly createdAt: number;
+}
+
+export interface WebhookQueueStats {
+  readonly pending: number;
+  /** When the oldest pending delivery's event happened; `null` when none is pending. */
+  readonly oldestPendingAt: number | null;
+}
+
+export interface WebhookStore {
+  add(endpoint: NewWebhookEndpoint, actor: Actor): Promise<void>;
+  get(id: string): Promise<StoredWebhookEndpoint | undefined>;
+  list(filter?: { readonly customerId?: string }): Promise<readonly WebhookEndpointRecord[]>;
+  /** Removes the endpoint and its deliveries; `false` when no such endpoint exists. */
+  remove(id: string, actor: Actor): Promise<boolean>;
+  /**
+   * Replaces the secret; the current one goes on signing until `previousUntil` (none when it is
+   * `null`). `false` when no such endpoint exists.
+   */
+  rotateSecret(
+    id: string,
+    sealed: string,
+    previousUntil: number | null,
+    at: number,
+    actor: Actor,
+  ): Promise<boolean>;
+  /**
+   * Turns the endpoint off (`reason`) or on again; its pending deliveries fail when it is turned
+   * off. `false` when no such endpoint exists, or it already was so.
+   */
+  setEnabled(
+    id: string,
+    enabled: boolean,
+    reason: string | null,
+    at: number,
+    actor: Actor,
+    detail?: JsonObject,
+  ): Promise<boolean>;
+  /** The customers that have an enabled endpoint. */
+  customers(): Promise<ReadonlySet<string>>;
+  /** Takes due deliveries of enabled endpoints for `leaseMs`, as `ActionStore.claim` does. */
+  claim(claim: {
+    readonly lease: string;
+    readonly now: number;
+    readonly leaseMs: number;
+    readonly limit: number;
+  }): Promise<ClaimedWebhookDelivery[]>;
+  /**
+   * Writes an attempt's outcome, only under the lease it was claimed with, and the endpoint's
+   * failing streak with it; `false` when the lease was taken over meanwhile.
+   */
+  record(attempt: WebhookAttempt): Promise<boolean>;
+  deliveries(endpointId: string, limit: number): Promise<readonly WebhookDelivery[]>;
+  delivery(id: number): Promise<WebhookDelivery | undefined>;
+  /** Makes a delivery due again now, attempts counted anew; `false` when there is none. */
+  redeliver(id: number, at: number, actor: Actor): Promise<boolean>;
+  /** The action an event is about, whatever its machine. */
+  action(id: string): Promise<ActionRecord | undefined>;
+  stats(): Promise<WebhookQueueStats>;
 }

@@ -9,7 +9,7 @@ interface ActionJson {
   id: string;
   action: string;
   status: string;
-  customer: string;
+  customer_id: string;
   key_id: string;
   requested_at: string;
   finished_at: string | null;
@@ -76,7 +76,7 @@ describe('heo-power actions', () => {
       action: 'start',
       status: 'requested',
       error: null,
-      customer: 'cus_a',
+      customer_id: 'cus_a',
       key_id: keyId,
       provider: 'sim',
       task_ref: expect.any(String) as unknown,

@@ -23,6 +23,8 @@ export interface TestServiceOptions {
   readonly store?: Store;
   /** Sees every route as the app registers it (an `onRoute` hook added before the app is ready). */
   readonly onRoute?: (route: RouteOptions) => void;
+  /** Certificates webhook receivers are verified against (the test CA). */
+  readonly webhookCa?: readonly string[];
 }
 
 export interface TestKeyOptions {
@@ -55,6 +57,8 @@ export class TestService {
       logLevel: 'silent',
       // Actions are followed only where a test asks: others count what their fakes received.
       followActions: false,
+      // Webhooks are delivered only where a test asks.
+      webhooksDeliver: false,
       ...storage?.config,
       ...options.config,
     };
@@ -70,7 +74,9 @@ export class TestService {
    * Another instance on the same storage (the same database and Redis prefix), as a second
    * server behind a load balancer would be; closing it leaves the storage to this one.
    */
-  sibling(options: Pick<TestServiceOptions, 'config' | 'logger'> = {}): Promise<TestService> {
+  sibling(
+    options: Pick<TestServiceOptions, 'config' | 'logger' | 'webhookCa'> = {},
+  ): Promise<TestService> {
     return TestService.#launch({ ...this.container.config, ...options.config }, options, undefined);
   }
 
@@ -83,6 +89,7 @@ export class TestService {
     const container = await createContainer(config, {
       logger: options.logger ?? captureLogs('silent').logger,
       ...(options.store === undefined ? {} : { store: options.store }),
+      ...(options.webhookCa === undefined ? {} : { webhookCa: options.webhookCa }),
     });
     const app = appFor(container);
     if (options.onRoute !== undefined) app.fastify.addHook('onRoute', options.onRoute);

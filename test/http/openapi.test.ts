@@ -297,6 +297,35 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('describes each webhook event: its body, the action as data, and the signature headers', () => {
+    const webhooks = (document as { webhooks?: Record<string, Record<string, unknown>> }).webhooks;
+    expect(Object.keys(webhooks ?? {}).sort()).toEqual([
+      'power.action.failed',
+      'power.action.requested',
+      'power.action.succeeded',
+      'power.action.timed_out',
+    ]);
+    for (const [type, item] of Object.entries(webhooks ?? {})) {
+      const post = item.post as {
+        parameters: { name: string; in: string }[];
+        requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
+      };
+      expect(post.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
+        'header:webhook-id',
+        'header:webhook-timestamp',
+        'header:webhook-signature',
+      ]);
+      const schema = post.requestBody.content['application/json']?.schema as {
+        properties: { type: { const: string }; data: { oneOf: { required: string[] }[] } };
+      };
+      expect(schema.properties.type.const).toBe(type);
+      expect(schema.properties.data.oneOf.map((o) => o.required.at(-1))).toEqual([
+        'vps_id',
+        'server_id',
+      ]);
+    }
+  });
+
   it('names every operation with a stable operationId', () => {
     const ids = Object.values(document.paths ?? {}).flatMap((item) =>
       Object.values(item ?? {}).map((operation) => (operation as Operation).operationId),

@@ -17,6 +17,22 @@ describeStoreContract('SQLite', async () => {
   };
 });
 
+// The audit written by its own thread (`HEO_AUDIT_DURABILITY=power-loss`), with what it commits
+// alongside: action rows and webhook deliveries.
+describeStoreContract('SQLite, audit fsynced by its worker', async () => {
+  const dir = tempDir();
+  const path = dir.file('contract.db');
+  const store = openSqliteStore({ path, auditDurability: 'power-loss' });
+  return {
+    store,
+    openOther: async () => openSqliteStore({ path, auditDurability: 'power-loss' }),
+    cleanup: async () => {
+      await store.close();
+      dir.remove();
+    },
+  };
+});
+
 describe('SQLite key lookup', () => {
   // Brute force asks for a new digest with every request: on SQLite the answer that no key has
   // it comes back at once, with no promise (and so no turn of the microtask queue) per request.

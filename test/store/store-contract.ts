@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreConflictError, StoreReferenceError } from '../../src/store/errors.js';
 import { auditBatchId } from '../../src/store/audit-batch.js';
-import type { IdempotencyClaim, NewApiKey, Store } from '../../src/store/store.js';
+import type {
+  IdempotencyClaim,
+  NewApiKey,
+  NewWebhookEndpoint,
+  Store,
+} from '../../src/store/store.js';
 import { auditEntry } from '../helpers/audit-entries.js';
 import { LATEST_VERSION } from '../../src/store/migrations/index.js';
 
@@ -563,6 +568,75 @@ export const describeStoreContract = (name: string, open: () => Promise<StoreHar
       expect(await store.idempotency.prune(103, 2)).toBe(1);
       expect(await store.idempotency.prune(103, 2)).toBe(0);
       expect(await store.idempotency.prune(1_000, 10)).toBe(2);
+    });
+
+    it('queues webhook events with the commit that causes them: requested with the batch, ended with a written settlement', async () => {
+      const endpoint = (id: string, customerId: string, events: NewWebhookEndpoint['events']) =>
+        store.webhooks.add(
+          {
+            id,
+            customerId,
+            url: 'https://hooks.example.net/',
+            events,
+            secret: 'sealed',
+            createdAt: 1,
+          },
+          actor,
+        );
+      await endpoint('whe_all', 'cus_a', null);
+      await endpoint('whe_ends', 'cus_a', ['power.action.succeeded']);
+      await endpoint('whe_other', 'cus_b', null);
+      expect(await store.webhooks.customers()).toEqual(new Set(['cus_a', 'cus_b']));
+      const a = 'act_w0000000000000000001';
+      const b = 'act_w0000000000000000002';
+      await store.audit.append([
+        entry(200, { actionId: a, webhooks: true }),
+        // Not flagged (no endpoint known for it): nothing is queued, whatever the table says.
+        entry(201, { actionId: b }),
+        entry(202, { status: 403, error: 'forbidden', webhooks: true }),
+      ]);
+      const queued = async (endpointId: string) =>
+        (await store.webhooks.deliveries(endpointId, 10)).map((d) => [d.type, d.actionId]);
+      expect(await queued('whe_all')).toEqual([['power.action.requested', a]]);
+      expect(await queued('whe_ends')).toEqual([]);
+      expect(await queued('whe_other')).toEqual([]);
+
+      const claimed = await store.actions.claim({
+        lease: 'lease-w',
+        now: 20_000,
+        firstCheckBefore: 20_000,
+        leaseMs: 5_000,
+        limit: 10,
+      });
+      expect(claimed.map((c) => c.id).sort()).toEqual([a, b]);
+      const look = (id: string, lease: string, status: 'succeeded' | 'in_progress') => ({
+        id,
+        lease,
+        status,
+        error: null,
+        finishedAt: status === 'succeeded' ? 20_100 : null,
+        nextCheckAt: status === 'succeeded' ? null : 21_000,
+        checks: 1,
+        progress: null,
+      });
+      // A look under a lease it does not hold is not written, and queues nothing.
+      expect(await store.actions.settle([look(a, 'lease-stale', 'succeeded')])).toEqual(new Set());
+      expect(await store.webhooks.stats()).toEqual({ pending: 1, oldestPendingAt: 10_200 });
+      // An open look queues nothing; an end queues its event for the subscribed endpoints.
+      await store.actions.settle([
+        look(a, 'lease-w', 'succeeded'),
+        look(b, 'lease-w', 'in_progress'),
+      ]);
+      expect(await queued('whe_all')).toEqual([
+        ['power.action.succeeded', a],
+        ['power.action.requested', a],
+      ]);
+      expect(await queued('whe_ends')).toEqual([['power.action.succeeded', a]]);
+      expect(await queued('whe_other')).toEqual([]);
+      const deliveries = await store.webhooks.deliveries('whe_all', 10);
+      expect(deliveries[0]).toMatchObject({ createdAt: 20_100, status: 'pending', attempts: 0 });
+      expect(new Set(deliveries.map((d) => d.eventId)).size).toBe(2);
+      expect(await store.webhooks.stats()).toEqual({ pending: 3, oldestPendingAt: 10_200 });
     });
 
     it('keeps every value of a batch exactly, whatever its characters, in one or many rows', async () => {

@@ -70,7 +70,7 @@ export const registerActionsCommand = (program: Command, io: CliIo): void => {
               a.status,
               a.finished_at ?? '-',
               a.error ?? '-',
-              a.customer,
+              a.customer_id,
               a.key_id,
             ]),
           ),

@@ -59,6 +59,10 @@ export const registerAdminOpenApi = (app: FastifyInstance): void => {
           name: ADMIN_TAGS.logs,
           description: 'The power audit log and the operator log, read-only.',
         },
+        {
+          name: ADMIN_TAGS.webhooks,
+          description: "Customers' webhook endpoints and their deliveries.",
+        },
         { name: ADMIN_TAGS.reference, description: 'This document.' },
       ],
       components: {

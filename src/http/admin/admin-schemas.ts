@@ -15,6 +15,7 @@ export const ADMIN_TAGS = {
   game: 'Game servers',
   providers: 'Providers',
   logs: 'Logs',
+  webhooks: 'Webhooks',
   reference: 'Reference',
 } as const;
 
@@ -151,6 +152,75 @@ export const PROVIDER_TEST_SCHEMA = object({
 export const REMOVED_PROVIDER_SCHEMA = object({
   name: { type: 'string' },
   removed: { type: 'boolean', const: true },
+});
+
+export const WEBHOOK_EVENT_ENUM = [
+  'power.action.requested',
+  'power.action.succeeded',
+  'power.action.failed',
+  'power.action.timed_out',
+];
+
+export const WEBHOOK_SCHEMA = object({
+  id: { type: 'string', description: 'The endpoint id, e.g. `whe_4Yb1dQ0aZk3xN9tR`.' },
+  customer_id: { type: 'string' },
+  url: { type: 'string', format: 'uri' },
+  events: {
+    oneOf: [
+      { type: 'string', const: 'all' },
+      { type: 'array', items: { type: 'string', enum: WEBHOOK_EVENT_ENUM } },
+    ],
+    description: '`all`, or the event types it receives.',
+  },
+  status: { type: 'string', enum: ['enabled', 'disabled'] },
+  disabled_reason: {
+    ...nullable('string'),
+    description: '`gone` (the receiver answered 410), `failing` (every attempt failed for days).',
+  },
+  failing_since: isoTime('Since when every attempt has failed; `null` after a success.'),
+  previous_secret_until: isoTime('Until when the previous secret signs too (a rotation).'),
+  created_at: isoTime('When it was added.'),
+  updated_at: isoTime('When it was changed.'),
+});
+
+export const CREATED_WEBHOOK_SCHEMA = object({
+  ...(WEBHOOK_SCHEMA.properties as Record<string, JsonSchema>),
+  secret: {
+    type: 'string',
+    pattern: '^whsec_[A-Za-z0-9+/]+=*$',
+    description: 'The signing secret (Standard Webhooks), shown this once.',
+  },
+});
+
+export const DELIVERY_SCHEMA = object({
+  id: { type: 'string', description: 'The delivery id, e.g. `whd_42`.' },
+  event_id: { type: 'string', description: 'The `webhook-id` of every attempt.' },
+  endpoint_id: { type: 'string' },
+  type: { type: 'string', enum: WEBHOOK_EVENT_ENUM },
+  action_id: { type: 'string' },
+  status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+  attempts: { type: 'integer', minimum: 0 },
+  created_at: isoTime('When the event happened.'),
+  next_attempt_at: isoTime('When it is due next; `null` once delivered or failed.'),
+  last_attempt_at: isoTime('When it was last attempted.'),
+  last_status: { ...nullable('integer'), description: "The receiver's last HTTP status." },
+  last_error: {
+    ...nullable('string'),
+    description:
+      'Why the last attempt failed: `status_<code>`, `timeout`, `tls`, `unreachable`, `refused_address`, `endpoint_disabled`.',
+  },
+  last_response: {
+    ...nullable('string'),
+    description: "The start of the receiver's last answer, at most 256 characters.",
+  },
+  finished_at: isoTime('When it was delivered or failed for good.'),
+});
+
+export const WEBHOOK_TEST_SCHEMA = object({
+  delivered: { type: 'boolean' },
+  status: nullable('integer'),
+  error: nullable('string'),
+  response: nullable('string'),
 });
 
 /** A request body: every field optional unless listed in `required`, no others accepted. */

@@ -8,6 +8,7 @@ import { BEARER_AUTH, ERROR_SCHEMA_NAMES, TAGS } from '../schemas/common.js';
 import { familyTag, familyTagDescription } from '../schemas/power-schema.js';
 import { hoistComponents, METHOD_NOT_ALLOWED, methodNotAllowedComponents } from './components.js';
 import { overview } from './overview.js';
+import { WEBHOOKS_TAG, webhooksSection } from './webhooks.js';
 
 const packageVersion = (): string => {
   const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
@@ -58,6 +59,7 @@ const finish = (document: OpenAPIV3_1.Document): OpenAPIV3_1.Document => {
     }
   }
   hoistComponents(document);
+  document.webhooks = webhooksSection();
   const notAllowed = methodNotAllowedComponents();
   const components = (document.components ??= {});
   components.schemas = {
@@ -88,6 +90,7 @@ export const registerOpenApiDocument = (app: FastifyInstance): void => {
         })),
         { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
         { name: TAGS.reference, description: 'This document.' },
+        WEBHOOKS_TAG,
       ],
       components: {
         securitySchemes: {

@@ -54,7 +54,7 @@ const pageQuery: JsonSchema = {
   },
 };
 
-const actionProperties = (family: PowerFamily): JsonSchema => ({
+export const actionProperties = (family: PowerFamily): JsonSchema => ({
   action_id: { type: 'string', pattern: '^act_[A-Za-z0-9]{20}$' },
   action: { type: 'string', enum: [...family.actions] },
   [family.idField]: { type: 'string' },
@@ -74,7 +74,14 @@ const actionProperties = (family: PowerFamily): JsonSchema => ({
   },
 });
 
-const ACTION_FIELDS = ['action_id', 'action', 'status', 'requested_at', 'finished_at', 'error'];
+export const ACTION_FIELDS = [
+  'action_id',
+  'action',
+  'status',
+  'requested_at',
+  'finished_at',
+  'error',
+];
 
 const headers = { 'X-Request-Id': requestIdHeader, ...rateLimitHeaders };
 

@@ -8,6 +8,7 @@ import * as actions from './0006-actions.js';
 import * as adminTokens from './0007-admin-tokens.js';
 import * as actionFollow from './0008-action-follow.js';
 import * as idempotencyKeys from './0009-idempotency-keys.js';
+import * as webhooks from './0010-webhooks.js';
 
 export interface Migration {
   readonly version: number;
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: '0007-admin-tokens', up: adminTokens.up },
   { version: 8, name: '0008-action-follow', up: actionFollow.up },
   { version: 9, name: '0009-idempotency-keys', up: idempotencyKeys.up },
+  { version: 10, name: '0010-webhooks', up: webhooks.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

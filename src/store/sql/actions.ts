@@ -12,6 +12,9 @@ import type {
 } from '../store.js';
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
+import { queueEnded } from './webhooks.js';
+
+const ENDED: ReadonlySet<ActionStatus> = new Set(['succeeded', 'failed', 'timed_out']);
 
 const ACTION_COLUMNS = [
   'id',
@@ -75,7 +78,7 @@ export const actionParams = (e: AuditEntry): SqlValue[] | null =>
 export const actionColumns = (rows: readonly (readonly SqlValue[])[]): SqlValue[][] =>
   ACTION_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null));
 
-const toAction = (row: SqlRow): ActionRecord => ({
+export const toAction = (row: SqlRow): ActionRecord => ({
   id: str(row.id),
   resourceType: str(row.resource_type) as ResourceType,
   resourceId: str(row.resource_id),
@@ -148,7 +151,17 @@ export class SqlActionStore implements ActionStore {
           s.id,
           s.lease,
         ]);
-        if (changed > 0) written.add(s.id);
+        if (changed === 0) continue;
+        written.add(s.id);
+        // The end's webhook events, in the commit that writes the end: queued once, never lost.
+        if (ENDED.has(s.status)) {
+          await queueEnded(
+            tx,
+            s.id,
+            `power.action.${s.status as 'succeeded'}`,
+            s.finishedAt ?? Date.now(),
+          );
+        }
       }
       return written;
     });

@@ -25,6 +25,12 @@ import type {
 import type { SqlExecutor, SqlRow, SqlValue } from './executor.js';
 import { type Conditions, iteratePages, readPage, timeRange } from './log-pages.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
+import {
+  ENQUEUE_FOR_CUSTOMER,
+  QUEUE_REQUESTED_COLUMNS,
+  requestedEventColumns,
+  requestedEventRows,
+} from './webhooks.js';
 
 const AUDIT_COLUMNS = [
   'at',
@@ -83,17 +89,28 @@ const FENCE_ROW = 'INSERT INTO audit_fences (batch) VALUES (?)';
 const WITH_ACTIONS = `acted AS (${INSERT_ACTION_COLUMNS})`;
 /**
  * A batch with requests that claimed an `Idempotency-Key` also completes their claims, in the
- * same statement: a reply that was sent can always be replayed. Batches without one (requests
- * without the header) run the statement they always ran.
+ * same statement: a reply that was sent can always be replayed. And, where a customer of the batch
+ * has webhook endpoints, the requested events are queued for them (`0010-webhooks`), the same
+ * statement again. Batches with neither run the statement they always ran.
  */
-const WITH_COMPLETIONS = `completed AS (${COMPLETE_IDEMPOTENCY_COLUMNS}), ${WITH_ACTIONS}`;
-const statements = (actions: string) => ({
-  plain: `WITH ${actions} ${INSERT_AUDIT_COLUMNS}`,
-  fenced: `WITH fence AS (${FENCE_ROW}), ${actions} ${INSERT_AUDIT_COLUMNS}`,
-  fencedPruning: `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${actions} ${INSERT_AUDIT_COLUMNS}`,
-});
-const WITHOUT_KEYS = statements(WITH_ACTIONS);
-const WITH_KEYS = statements(WITH_COMPLETIONS);
+const appendStatements = (completing: boolean, queued: boolean) => {
+  const withActions = completing
+    ? `completed AS (${COMPLETE_IDEMPOTENCY_COLUMNS}), ${WITH_ACTIONS}`
+    : WITH_ACTIONS;
+  const ctes = queued ? `${withActions}, ${QUEUE_REQUESTED_COLUMNS}` : withActions;
+  return {
+    plain: `WITH ${ctes} ${INSERT_AUDIT_COLUMNS}`,
+    fenced: `WITH fence AS (${FENCE_ROW}), ${ctes} ${INSERT_AUDIT_COLUMNS}`,
+    fencedPruning: `WITH pruned AS (DELETE FROM audit_fences WHERE batch < ?), fence AS (${FENCE_ROW}), ${ctes} ${INSERT_AUDIT_COLUMNS}`,
+  };
+};
+/** By whether the batch completes claims, then by whether it queues events. */
+const APPEND = {
+  plain: appendStatements(false, false),
+  queueing: appendStatements(false, true),
+  completing: appendStatements(true, false),
+  completingQueueing: appendStatements(true, true),
+};
 const FENCE_BATCHES =
   'INSERT INTO audit_fences (batch) SELECT unnest(?::text[]) ON CONFLICT (batch) DO NOTHING';
 const FENCE_LIFETIME_MS = 60 * 60 * 1000;
@@ -204,33 +221,44 @@ export class SqlAuditStore implements AuditStore {
       if (actions.length === 0 && completions.length === 0) {
         await this.db.runBatch(INSERT_AUDIT_ROW, rows);
       } else {
+        const events = requestedEventRows(entries);
         await this.db.runBatches([
           { sql: INSERT_AUDIT_ROW, rows },
           { sql: INSERT_ACTION_ROW, rows: actions },
           { sql: COMPLETE_IDEMPOTENCY_ROW, rows: completions },
+          ...(events.length === 0 ? [] : [{ sql: ENQUEUE_FOR_CUSTOMER, rows: events }]),
         ]);
       }
       return;
     }
-    const sql = completions.length === 0 ? WITHOUT_KEYS : WITH_KEYS;
+    const events = requestedEventColumns(entries);
+    const statements =
+      completions.length === 0
+        ? events === null
+          ? APPEND.plain
+          : APPEND.queueing
+        : events === null
+          ? APPEND.completing
+          : APPEND.completingQueueing;
     const columns = [
       ...(completions.length === 0 ? [] : completionColumns(completions)),
       ...actionColumns(actions),
+      ...(events ?? []),
       ...AUDIT_COLUMNS.map((_, column) => rows.map((row) => row[column] ?? null)),
     ];
     // A single statement is atomic on its own: no BEGIN/COMMIT round trips.
     if (batch === undefined) {
-      await this.db.run(sql.plain, columns, signal);
+      await this.db.run(statements.plain, columns, signal);
       return;
     }
     const now = Date.now();
     if (now - this.#prunedAt < PRUNE_EVERY_MS) {
-      await this.db.run(sql.fenced, [batch, ...columns], signal);
+      await this.db.run(statements.fenced, [batch, ...columns], signal);
       return;
     }
     this.#prunedAt = now;
     await this.db.run(
-      sql.fencedPruning,
+      statements.fencedPruning,
       [batchTime(now - FENCE_LIFETIME_MS), batch, ...columns],
       signal,
     );

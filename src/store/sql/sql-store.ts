@@ -10,6 +10,7 @@ import { applyMigrations, type ExclusiveMigration, readMigrationStatus } from '.
 import { SqlOperatorLogStore } from './operator-log.js';
 import { SqlProviderStore } from './providers.js';
 import { SqlResourceStore } from './resources.js';
+import { SqlWebhookStore } from './webhooks.js';
 
 export interface SqlStoreParts {
   readonly dialect: StoreDialect;
@@ -44,6 +45,7 @@ export const createSqlStore = (parts: SqlStoreParts): Store => {
     actions: new SqlActionStore(db),
     idempotency: new SqlIdempotencyStore(db),
     operatorLog: new SqlOperatorLogStore(db),
+    webhooks: new SqlWebhookStore(db, signal),
     changes: parts.changes,
     migrationStatus: (): Promise<MigrationStatus> => readMigrationStatus(db),
     migrate: () => applyMigrations(db, parts.exclusiveMigration),

@@ -3,6 +3,7 @@ import { INSERT_ACTION_ROW } from '../sql/actions.js';
 import { INSERT_AUDIT_ROW } from '../sql/audit.js';
 import { COMPLETE_IDEMPOTENCY_ROW } from '../sql/idempotency.js';
 import type { SqlValue } from '../sql/executor.js';
+import { ENQUEUE_FOR_CUSTOMER } from '../sql/webhooks.js';
 import { openSqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -17,6 +18,8 @@ export interface AuditBatchMessage {
   readonly actions: readonly (readonly SqlValue[])[];
   /** The completions of the `Idempotency-Key` claims of the batch's requests, committed with them. */
   readonly completions: readonly (readonly SqlValue[])[];
+  /** The webhook deliveries of the requested events, queued with them. */
+  readonly events: readonly (readonly SqlValue[])[];
 }
 
 export interface AuditAckMessage {
@@ -32,23 +35,25 @@ const { path } = workerData as { readonly path: string };
 const db = openSqliteDatabase({ path, synchronous: 'FULL', busyTimeoutMs: 0 });
 // Prepared on the first batch: the thread may start before the schema is migrated.
 type Rows = readonly (readonly SqlValue[])[];
-let appendAll: ((rows: Rows, actions: Rows, completions: Rows) => void) | undefined;
+let appendAll: ((rows: Rows, actions: Rows, completions: Rows, events: Rows) => void) | undefined;
 const prepare = () => {
   const insert = db.prepare(INSERT_AUDIT_ROW);
   const insertAction = db.prepare(INSERT_ACTION_ROW);
   const complete = db.prepare(COMPLETE_IDEMPOTENCY_ROW);
-  return db.transaction((rows: Rows, actions: Rows, completions: Rows) => {
+  const enqueue = db.prepare(ENQUEUE_FOR_CUSTOMER);
+  return db.transaction((rows: Rows, actions: Rows, completions: Rows, events: Rows) => {
     for (const row of rows) insert.run(...row);
     for (const row of actions) insertAction.run(...row);
     for (const row of completions) complete.run(...row);
+    for (const row of events) enqueue.run(...row);
   });
 };
 
-port.on('message', ({ id, rows, actions, completions }: AuditBatchMessage) => {
+port.on('message', ({ id, rows, actions, completions, events }: AuditBatchMessage) => {
   let ack: AuditAckMessage;
   try {
     appendAll ??= prepare();
-    appendAll(rows, actions, completions);
+    appendAll(rows, actions, completions, events);
     ack = { id };
   } catch (error) {
     const code = (error as { code?: unknown }).code;

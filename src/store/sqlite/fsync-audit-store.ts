@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.js';
 import { actionRowsOf, auditParams } from '../sql/audit.js';
 import { completionRowsOf } from '../sql/idempotency.js';
+import { requestedEventRows } from '../sql/webhooks.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -78,6 +79,7 @@ export class FsyncAuditStore implements AuditStore {
       rows: entries.map(auditParams),
       actions: actionRowsOf(entries),
       completions: completionRowsOf(entries),
+      events: requestedEventRows(entries),
     };
     this.#worker.postMessage(message);
     return done;

@@ -375,7 +375,88 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "power.action.requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A power action was accepted
+         * @description Sent when a power request was answered 200: the action as it was then (`status` `requested`, `finished_at` and `error` null). Delivered at least once, from any instance.
+         */
+        post: operations["webhook_power_action_requested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "power.action.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A power action succeeded
+         * @description Sent when following the action saw it end well: the machine is where it was asked to be. Delivered at least once, from any instance.
+         */
+        post: operations["webhook_power_action_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "power.action.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A power action failed
+         * @description Sent when the action ended without success; `error` is a stable code of heo-power. Delivered at least once, from any instance.
+         */
+        post: operations["webhook_power_action_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "power.action.timed_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A power action timed out
+         * @description Sent when the action did not end within its back-end's deadline. Delivered at least once, from any instance.
+         */
+        post: operations["webhook_power_action_timed_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         BadGatewayError: {
@@ -4123,6 +4204,346 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in our logs and audit records: the `X-Request-Id` the client sent when it was well-formed, otherwise one generated here. */
                     "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_power_action_requested: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The id of the event: the same on every retry of it; use it to drop duplicates. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since 1970: refuse ones too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description One or more space-separated `v1,<base64>` signatures: HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the endpoint's `whsec_` secret. During a secret rotation both the new and the previous secret sign. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "power.action.requested";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened (the same on every retry).
+                     */
+                    timestamp: string;
+                    /** @description The action exactly as `GET …/{id}/actions/{action_id}` shows it (without `success`): `vps_id` for a VPS, `server_id` for a game server. */
+                    data: {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "reset";
+                        vps_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    } | {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "restart" | "kill";
+                        server_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event. Answer quickly (within 10 s) and do the work later. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled at once, and nothing more is sent to it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer within 10 s, or a redirect, which is not followed) is retried: after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±20 %), then the delivery fails. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_power_action_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The id of the event: the same on every retry of it; use it to drop duplicates. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since 1970: refuse ones too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description One or more space-separated `v1,<base64>` signatures: HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the endpoint's `whsec_` secret. During a secret rotation both the new and the previous secret sign. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "power.action.succeeded";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened (the same on every retry).
+                     */
+                    timestamp: string;
+                    /** @description The action exactly as `GET …/{id}/actions/{action_id}` shows it (without `success`): `vps_id` for a VPS, `server_id` for a game server. */
+                    data: {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "reset";
+                        vps_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    } | {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "restart" | "kill";
+                        server_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event. Answer quickly (within 10 s) and do the work later. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled at once, and nothing more is sent to it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer within 10 s, or a redirect, which is not followed) is retried: after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±20 %), then the delivery fails. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_power_action_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The id of the event: the same on every retry of it; use it to drop duplicates. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since 1970: refuse ones too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description One or more space-separated `v1,<base64>` signatures: HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the endpoint's `whsec_` secret. During a secret rotation both the new and the previous secret sign. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "power.action.failed";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened (the same on every retry).
+                     */
+                    timestamp: string;
+                    /** @description The action exactly as `GET …/{id}/actions/{action_id}` shows it (without `success`): `vps_id` for a VPS, `server_id` for a game server. */
+                    data: {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "reset";
+                        vps_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    } | {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "restart" | "kill";
+                        server_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event. Answer quickly (within 10 s) and do the work later. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled at once, and nothing more is sent to it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer within 10 s, or a redirect, which is not followed) is retried: after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±20 %), then the delivery fails. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_power_action_timed_out: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The id of the event: the same on every retry of it; use it to drop duplicates. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since 1970: refuse ones too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description One or more space-separated `v1,<base64>` signatures: HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the endpoint's `whsec_` secret. During a secret rotation both the new and the previous secret sign. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "power.action.timed_out";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened (the same on every retry).
+                     */
+                    timestamp: string;
+                    /** @description The action exactly as `GET …/{id}/actions/{action_id}` shows it (without `success`): `vps_id` for a VPS, `server_id` for a game server. */
+                    data: {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "reset";
+                        vps_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    } | {
+                        action_id: string;
+                        /** @enum {string} */
+                        action: "start" | "stop" | "restart" | "kill";
+                        server_id: string;
+                        /**
+                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @enum {string}
+                         */
+                        status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
+                        /** Format: date-time */
+                        requested_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                        /** @description A stable code of heo-power when the action did not succeed, else null. */
+                        error: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the event. Answer quickly (within 10 s) and do the work later. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled at once, and nothing more is sent to it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer within 10 s, or a redirect, which is not followed) is retried: after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±20 %), then the delivery fails. */
+            default: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
