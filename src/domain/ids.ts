@@ -1,4 +1,4 @@
-import { randomBase62 } from './base62.js';
+import { encodeBase62, randomBase62 } from './base62.js';
 
 /**
  * Customer and resource ids are chosen by the operator. They are kept to a conservative alphabet so
@@ -15,8 +15,25 @@ export const ID_RULE =
 
 export const newKeyId = (): string => `key_${randomBase62(16)}`;
 
-/** The handle of an accepted power action: `act_` and 20 random base62 characters. */
-export const newActionId = (): string => `act_${randomBase62(20)}`;
+let lastActionMs = 0;
+let actionSequence = 0;
+
+/**
+ * The handle of an accepted power action: `act_` and 20 base62 characters that sort as the
+ * actions were accepted: the time in milliseconds (8), a sequence within the millisecond on this
+ * instance (3), and 9 random characters (53 bits) that keep ids of other instances apart. Two
+ * actions of one machine in the same millisecond are still listed newest first, and the index of
+ * the ids grows at its end.
+ */
+export const newActionId = (now: number = Date.now()): string => {
+  if (now > lastActionMs) {
+    lastActionMs = now;
+    actionSequence = 0;
+  } else {
+    actionSequence = Math.min(actionSequence + 1, 62 ** 3 - 1);
+  }
+  return `act_${encodeBase62(lastActionMs, 8)}${encodeBase62(actionSequence, 3)}${randomBase62(9)}`;
+};
 
 const ACTION_ID_SHAPE = /^act_[A-Za-z0-9]{20}$/;
 export const isActionId = (id: string): boolean => ACTION_ID_SHAPE.test(id);
