@@ -5,6 +5,10 @@ import type { LoadOptions, LoadResult } from './wrk.js';
  * The fallback generator when wrk is not installed. It runs in this process, so its CPU is this
  * process's CPU; above about 80% of a core it measures itself more than the server.
  */
+/** Idempotency keys never repeat within a process, whichever run or slice sends them. */
+const KEY_PREFIX = `bench-${process.pid}-${Date.now().toString(36)}-`;
+let sent = 0;
+
 export const runAutocannon = async (options: LoadOptions): Promise<LoadResult> => {
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -22,7 +26,13 @@ export const runAutocannon = async (options: LoadOptions): Promise<LoadResult> =
           return {
             ...request,
             path: item?.path ?? '/',
-            headers: { ...request.headers, authorization: `Bearer ${item?.key ?? ''}` },
+            headers: {
+              ...request.headers,
+              authorization: `Bearer ${item?.key ?? ''}`,
+              ...(item?.idempotent === true
+                ? { 'idempotency-key': `"${KEY_PREFIX}${(sent++).toString(36)}"` }
+                : {}),
+            },
           };
         },
       },

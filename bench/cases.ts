@@ -48,6 +48,12 @@ export const CASES: readonly Case[] = [
     auditCheck: true,
   },
   {
+    name: '200-idempotent',
+    describe: 'the 200 path with an Idempotency-Key of its own on every request',
+    requests: (f) => f.accepted.map((r) => ({ ...r, idempotent: true })),
+    expect: 200,
+  },
+  {
     name: '200-framework',
     describe: 'the 200 path through the Fastify route (calibration: a query the API ignores)',
     // A query string makes the direct path hand the request to Fastify's route.

@@ -6,6 +6,8 @@ import { createLogger } from '../src/logger.js';
 export interface BenchRequest {
   readonly path: string;
   readonly key: string;
+  /** Sends an `Idempotency-Key` of its own with every request (never a replay). */
+  readonly idempotent?: boolean;
 }
 
 /** Request mixes for every case, rotating over many keys and ids like a real fleet. */

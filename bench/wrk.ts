@@ -30,6 +30,9 @@ ${requests.map((r) => `  {"${r.path}", "${r.key}"},`).join('\n')}
 }
 local formatted = {}
 local i = 0
+local sent = 0
+local prefix = "bench-" .. os.time() .. "-" .. math.random(1000000) .. "-"
+local idempotent = ${requests.some((r) => r.idempotent === true) ? 'true' : 'false'}
 init = function(args)
   for n, r in ipairs(list) do
     formatted[n] = wrk.format("POST", r[1], { ["Authorization"] = "Bearer " .. r[2] }, nil)
@@ -38,6 +41,12 @@ end
 request = function()
   i = i + 1
   if i > #formatted then i = 1 end
+  if idempotent then
+    -- A key of its own for every request: never a replay.
+    sent = sent + 1
+    local r = list[i]
+    return wrk.format("POST", r[1], { ["Authorization"] = "Bearer " .. r[2], ["Idempotency-Key"] = '"' .. prefix .. sent .. '"' }, nil)
+  end
   return formatted[i]
 end
 done = function(summary, latency, requests)

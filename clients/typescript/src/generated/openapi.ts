@@ -4241,7 +4241,7 @@ export interface operations {
                         action: "start" | "stop" | "reset";
                         vps_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4249,15 +4249,18 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     } | {
                         action_id: string;
                         /** @enum {string} */
                         action: "start" | "stop" | "restart" | "kill";
                         server_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4265,8 +4268,11 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     };
                 };
             };
@@ -4326,7 +4332,7 @@ export interface operations {
                         action: "start" | "stop" | "reset";
                         vps_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4334,15 +4340,18 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     } | {
                         action_id: string;
                         /** @enum {string} */
                         action: "start" | "stop" | "restart" | "kill";
                         server_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4350,8 +4359,11 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     };
                 };
             };
@@ -4411,7 +4423,7 @@ export interface operations {
                         action: "start" | "stop" | "reset";
                         vps_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4419,15 +4431,18 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     } | {
                         action_id: string;
                         /** @enum {string} */
                         action: "start" | "stop" | "restart" | "kill";
                         server_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4435,8 +4450,11 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     };
                 };
             };
@@ -4496,7 +4514,7 @@ export interface operations {
                         action: "start" | "stop" | "reset";
                         vps_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4504,15 +4522,18 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     } | {
                         action_id: string;
                         /** @enum {string} */
                         action: "start" | "stop" | "restart" | "kill";
                         server_id: string;
                         /**
-                         * @description `requested`: the back-end accepted it; `in_progress`; `succeeded`, `failed`, `timed_out`: ended.
+                         * @description `requested`: the back-end accepted it; `in_progress`: heo-power has looked at it and it has not ended; `succeeded`, `failed`, `timed_out`: ended (`finished_at` is set).
                          * @enum {string}
                          */
                         status: "requested" | "in_progress" | "succeeded" | "failed" | "timed_out";
@@ -4520,8 +4541,11 @@ export interface operations {
                         requested_at: string;
                         /** Format: date-time */
                         finished_at: string | null;
-                        /** @description A stable code of heo-power when the action did not succeed, else null. */
-                        error: string | null;
+                        /**
+                         * @description Null, or why the action did not succeed: `task_failed` (the back-end task ended in an error), `machine_removed` (the machine left heo-power or its back-end while followed), `deadline_exceeded` (it did not get there in time), `provider_unreachable` (the back-end could not be read until the deadline).
+                         * @enum {string|null}
+                         */
+                        error: "task_failed" | "machine_removed" | "deadline_exceeded" | "provider_unreachable" | null;
                     };
                 };
             };
