@@ -63,7 +63,8 @@ export const runWrk = (options: LoadOptions): Promise<LoadResult> => {
   const wrkArgs = [
     '-t1',
     `-c${options.connections}`,
-    `-d${options.seconds}s`,
+    // wrk takes whole seconds only.
+    `-d${Math.max(1, Math.round(options.seconds))}s`,
     '--latency',
     '-s',
     options.scriptPath,
